@@ -1,0 +1,29 @@
+"""Where each document lives. The only place that spells a collection name."""
+
+import hashlib
+
+USERS = "users"
+JOBS = "jobs"
+IDEMPOTENCY = "idempotency"
+
+
+def user_path(user_id: str) -> str:
+    return f"{USERS}/{user_id}"
+
+
+def ledger_collection(user_id: str) -> str:
+    return f"{USERS}/{user_id}/ledger"
+
+
+def ledger_path(user_id: str, entry_id: str) -> str:
+    return f"{ledger_collection(user_id)}/{entry_id}"
+
+
+def job_path(job_id: str) -> str:
+    return f"{JOBS}/{job_id}"
+
+
+def idempotency_path(user_id: str, key: str) -> str:
+    # Keys are client-chosen text: hash them into a safe document id.
+    digest = hashlib.sha256(f"{user_id}\0{key}".encode()).hexdigest()
+    return f"{IDEMPOTENCY}/{digest}"

@@ -1,0 +1,99 @@
+"""The one wrapper every HTTP function goes through: CORS, auth, handler, errors to JSON."""
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import flask
+from google.api_core import exceptions as gexc
+from pydantic import BaseModel, ValidationError
+
+from functions.adapters.clerk import InvalidToken, Principal
+from functions.core.errors import DomainError
+from functions.http import errors
+from functions.http.routes import route_for
+from functions.store import StoreContention
+
+log = logging.getLogger(__name__)
+
+_TRANSIENT = (StoreContention, gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError)
+
+
+@dataclass(frozen=True)
+class Call:
+    request: flask.Request
+    principal: Principal | None
+    params: dict[str, str]
+
+    @property
+    def user_id(self) -> str:
+        assert self.principal is not None
+        return self.principal.user_id
+
+
+Reply = tuple[int, BaseModel | dict]
+Handler = Callable[[Call], Reply]
+
+
+def serve(
+    request: flask.Request,
+    function: str,
+    handler: Handler,
+    authenticate: Callable[[str], Principal],
+    allowed_origins: tuple[str, ...],
+) -> flask.Response:
+    route = route_for(function)
+    origin = request.headers.get("Origin")
+    if request.method == "OPTIONS":
+        return _with_cors(flask.Response(status=204), origin, allowed_origins)
+    try:
+        params = route.match(request.method, request.path) if request.method == route.method else None
+        if params is None:
+            raise errors.ApiError(404 if request.method == route.method else 405, "not_found", "no such endpoint")
+        principal = None if route.auth == "public" else _principal(request, authenticate)
+        if route.auth == "admin" and not principal.is_admin:  # type: ignore[union-attr]
+            raise errors.forbidden()
+        status, body = handler(Call(request, principal, params))
+        payload = body.to_wire() if hasattr(body, "to_wire") else body
+        response = flask.Response(json.dumps(payload), status=status, mimetype="application/json")
+    except Exception as exc:  # noqa: BLE001 - the edge: every failure becomes a JSON answer
+        api_error = _as_api_error(exc, function)
+        response = flask.Response(json.dumps(api_error.body()), status=api_error.status, mimetype="application/json")
+    return _with_cors(response, origin, allowed_origins)
+
+
+def _principal(request: flask.Request, authenticate: Callable[[str], Principal]) -> Principal:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get("__session", "")
+    if not token:
+        raise errors.unauthorized()
+    try:
+        return authenticate(token)
+    except InvalidToken as exc:
+        log.info("rejected a session token: %s", exc)
+        raise errors.unauthorized() from exc
+
+
+def _as_api_error(exc: Exception, function: str) -> errors.ApiError:
+    if isinstance(exc, errors.ApiError):
+        return exc
+    if isinstance(exc, DomainError):
+        return errors.from_domain(exc)
+    if isinstance(exc, ValidationError):
+        return errors.from_validation(exc)
+    if isinstance(exc, _TRANSIENT):
+        log.warning("%s: transient failure: %s", function, exc)
+        return errors.unavailable()
+    log.exception("%s: unexpected failure", function)
+    return errors.internal()
+
+
+def _with_cors(response: flask.Response, origin: str | None, allowed: tuple[str, ...]) -> flask.Response:
+    if origin and origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response

@@ -1,0 +1,51 @@
+"""The public HTTP surface: which path and method reach which function.
+
+The local gateway routes with this table and the OpenAPI document is generated from it, so the
+two cannot drift apart. Path parameters are written ``{name}``.
+"""
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    summary: str
+    auth: str = "user"  # "user", "admin" or "public"
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", self.path) + "$")
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        if method != self.method:
+            return None
+        found = self.pattern.match(path)
+        return found.groupdict() if found else None
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/jobs/create", "create_job", "Create a video job"),
+    Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first"),
+    Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video"),
+    Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits"),
+    Route("GET", "/credits", "get_credits", "Balance and recent ledger entries"),
+    Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public"),
+    Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin"),
+    Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook", auth="public"),
+)
+
+
+def route_for(function: str) -> Route:
+    return next(route for route in ROUTES if route.function == function)
+
+
+def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in ROUTES:
+        params = route.match(method, path)
+        if params is not None:
+            return route, params
+    return None

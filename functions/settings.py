@@ -1,0 +1,79 @@
+"""The one settings object, read from the environment once per instance.
+
+Every variable is listed in the README's configuration table. Secrets are ``SecretStr``: they
+print as ``**********`` in logs and reprs.
+"""
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
+
+    # Google Cloud
+    gcp_project: str = Field(default="cineweave-local", alias="GOOGLE_CLOUD_PROJECT")
+    firestore_database: str = "(default)"
+
+    # HTTP API
+    public_api_base_url: str = "http://127.0.0.1:8080"
+    cors_allowed_origins: CommaList = ("http://127.0.0.1:8080", "http://localhost:8080")
+
+    # Clerk session tokens
+    clerk_issuer: str = "http://127.0.0.1:8092"
+    clerk_jwks_url: str | None = None  # default: {issuer}/.well-known/jwks.json
+    clerk_authorized_parties: CommaList = ("http://127.0.0.1:8080", "http://localhost:8080")
+    clerk_jwks_min_refresh_interval_s: float = 1.0
+    jwt_leeway_s: int = 5
+    admin_user_ids: CommaList = ()
+
+    # Job guards
+    max_active_jobs: int = Field(default=5, ge=1)
+    blocked_terms: CommaList = ()
+    image_max_bytes: int = 10 * 1024 * 1024
+    image_max_side_px: int = 4096
+    allow_http_image_urls: bool = False
+
+    # R2 (S3 API)
+    r2_endpoint_url: str = "http://127.0.0.1:9000"
+    r2_access_key_id: SecretStr = SecretStr("local")
+    r2_secret_access_key: SecretStr = SecretStr("local")
+    r2_bucket: str = "cineweave-outputs"
+    video_ttl_hours: float = 24.0
+
+    # RunPod
+    runpod_api_base: str = "https://api.runpod.ai/v2"
+    runpod_endpoint_id: str = "cineweave-local"
+    runpod_api_key: SecretStr = SecretStr("")
+    runpod_webhook_secret: SecretStr = SecretStr("")
+    runpod_execution_timeout_s: int = 900
+    runpod_ttl_s: int = 3600
+    runpod_status_cache_s: float = 2.0
+    submit_max_attempts: int = Field(default=5, ge=1)
+    submit_claim_s: float = 60.0
+    gpu_price_per_second_usd: float = 0.00116
+
+    # Expiry and reconciliation (clock ticks)
+    reconcile_after_s: float = 120.0
+    republish_after_s: float = 60.0
+
+    @field_validator("cors_allowed_origins", "clerk_authorized_parties", "blocked_terms", "admin_user_ids", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @property
+    def jwks_url(self) -> str:
+        return self.clerk_jwks_url or f"{self.clerk_issuer.rstrip('/')}/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

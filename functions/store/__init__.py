@@ -1,0 +1,14 @@
+"""The state store port: atomic read-decide-write over a few documents, and simple queries."""
+
+from functions.store.port import (
+    Conflict,
+    Decision,
+    Delete,
+    Put,
+    Query,
+    Store,
+    StoreContention,
+    Write,
+)
+
+__all__ = ["Conflict", "Decision", "Delete", "Put", "Query", "Store", "StoreContention", "Write"]

@@ -1,0 +1,81 @@
+"""Firestore adapter for the store port: batched writes with update-time preconditions."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from functions.store.port import Conflict, Decision, Delete, Docs, Put, Query, R
+from functions.store.retry import retry_on_conflict
+
+_CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted, gexc.Conflict, gexc.NotFound)
+_OPS = {"==": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in"}
+
+
+class FirestoreStore:
+    def __init__(self, client: firestore.Client) -> None:
+        self._db = client
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        snapshot = self._db.document(path).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        return {path: data for path, (data, _) in self._read(paths).items()}
+
+    def decide(self, paths: Sequence[str], decision: Callable[[Docs], Decision[R]]) -> R | None:
+        def attempt() -> R | None:
+            read = self._read(paths)
+            outcome = decision({path: data for path, (data, _) in read.items()})
+            if outcome.writes:
+                self._commit(outcome.writes, read)
+            return outcome.result
+
+        return retry_on_conflict(attempt)
+
+    def query(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
+        q: Any = self._db.collection(query.collection)
+        for field, op, value in query.where:
+            q = q.where(filter=firestore.FieldFilter(field, _OPS[op], value))
+        if query.order_by:
+            direction = firestore.Query.DESCENDING if query.descending else firestore.Query.ASCENDING
+            q = q.order_by(query.order_by, direction=direction)
+        if query.start_after:
+            cursor = self._db.document(query.start_after).get()
+            if cursor.exists:
+                q = q.start_after(cursor)
+        if query.limit:
+            q = q.limit(query.limit)
+        return [(snap.reference.path, snap.to_dict()) for snap in q.stream()]
+
+    def _read(self, paths: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, Any]]:
+        refs = [self._db.document(path) for path in dict.fromkeys(paths)]
+        found = {snap.reference.path: snap for snap in self._db.get_all(refs)}
+        return {
+            ref.path: (found[ref.path].to_dict(), found[ref.path].update_time)
+            if ref.path in found and found[ref.path].exists
+            else (None, None)
+            for ref in refs
+        }
+
+    def _commit(self, writes: Sequence[Put | Delete], read: dict[str, tuple[Any, Any]]) -> None:
+        batch = self._db.batch()
+        for write in writes:
+            ref = self._db.document(write.path)
+            if write.path not in read:
+                raise ValueError(f"decision wrote {write.path} without reading it")
+            before, update_time = read[write.path]
+            if isinstance(write, Delete):
+                if before is not None:
+                    batch.delete(ref, option=self._db.write_option(last_update_time=update_time))
+            elif before is None:
+                batch.create(ref, write.data)
+            else:
+                replacement = {key: firestore.DELETE_FIELD for key in before if key not in write.data}
+                replacement.update(write.data)
+                batch.update(ref, replacement, option=self._db.write_option(last_update_time=update_time))
+        try:
+            batch.commit()
+        except _CONFLICTS as exc:
+            raise Conflict(str(exc)) from exc

@@ -1,0 +1,82 @@
+"""HTTP request and response bodies. The OpenAPI document is generated from these models."""
+
+from datetime import datetime
+
+from pydantic import Field, HttpUrl
+
+from schemas.base import WireModel
+from schemas.documents import JobError, JobProgress, LedgerKind
+from schemas.generation import MAX_SEED
+from schemas.jobs import DurationSec, JobStatus
+
+PROMPT_MAX_CHARS = 2000
+
+
+class CreateJobRequest(WireModel):
+    prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
+    duration_sec: DurationSec
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    image_url: HttpUrl | None = None
+
+
+class CreateJobResponse(WireModel):
+    job_id: str
+    status: JobStatus
+
+
+class VideoView(WireModel):
+    url: str
+    url_expires_at: datetime
+    width: int
+    height: int
+    fps: int
+    frames: int
+    duration_sec: int
+
+
+class JobView(WireModel):
+    job_id: str
+    status: JobStatus
+    prompt: str
+    duration_sec: DurationSec
+    credits: int
+    seed: int | None = None
+    created_at: datetime
+    updated_at: datetime
+    progress: JobProgress | None = None
+    video: VideoView | None = None
+    expires_at: datetime | None = None
+    error: JobError | None = None
+
+
+class JobList(WireModel):
+    jobs: list[JobView]
+    next_cursor: str | None = None
+
+
+class LedgerEntryView(WireModel):
+    entry_id: str
+    kind: LedgerKind
+    amount: int
+    balance_after: int
+    created_at: datetime
+    job_id: str | None = None
+
+
+class CreditsView(WireModel):
+    balance: int
+    entries: list[LedgerEntryView]
+
+
+class PlanView(WireModel):
+    plan_id: str
+    name: str
+    monthly_credits: int
+    price_minor: int
+    currency: str
+
+
+class PlanList(WireModel):
+    plans: list[PlanView]
+    extra_credit_price_minor: int
+    currency: str

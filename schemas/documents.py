@@ -1,0 +1,112 @@
+"""Firestore documents. Collections: ``users``, ``users/{id}/ledger``, ``jobs``, ``idempotency``.
+
+Documents are stored camelCase with native timestamps; ``to_document``/``from_document`` convert.
+"""
+
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Any, Self
+
+from pydantic import ConfigDict, Field
+
+from schemas.base import WireModel
+from schemas.generation import GenerationOutput, ImageSource
+from schemas.jobs import DurationSec, JobStatus
+
+
+class Document(WireModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")  # old documents may carry retired fields
+
+    def to_document(self) -> dict[str, Any]:
+        return _firestore_safe(self.model_dump(by_alias=True, mode="python", exclude_none=True))
+
+    @classmethod
+    def from_document(cls, data: dict[str, Any]) -> Self:
+        return cls.model_validate(data)
+
+
+def _firestore_safe(value: Any) -> Any:
+    """Firestore stores str, numbers, datetimes, lists and maps: turn enums and URLs into str."""
+    if isinstance(value, dict):
+        return {k: _firestore_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_firestore_safe(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, str | int | float | bool | datetime) or value is None:
+        return value
+    return str(value)
+
+
+class UserDoc(Document):
+    user_id: str
+    balance: int = Field(default=0, ge=0)
+    active_jobs: int = Field(default=0, ge=0)
+    created_at: datetime
+
+
+class LedgerKind(StrEnum):
+    RESERVE = "reserve"
+    REFUND = "refund"
+    SETTLE = "settle"  # capture of a reservation: amount 0, records what the job cost us
+    GRANT = "grant"  # a paid top-up
+    MONTHLY = "monthly"  # a plan's monthly credits
+    ADMIN = "admin"  # granted by an operator
+
+
+class LedgerEntry(Document):
+    entry_id: str  # derived from its cause, e.g. reserve:{jobId}: written twice is impossible
+    kind: LedgerKind
+    amount: int  # signed: negative debits
+    balance_after: int = Field(ge=0)
+    created_at: datetime
+    job_id: str | None = None
+    payment_id: str | None = None
+    note: str | None = Field(default=None, max_length=200)
+
+
+class JobError(Document):
+    code: str
+    message: str = Field(max_length=1000)
+
+
+class JobProgress(Document):
+    stage: str
+    percent: int = Field(ge=0, le=100)
+    step: int | None = None
+    steps: int | None = None
+
+
+class JobDoc(Document):
+    job_id: str
+    user_id: str
+    status: JobStatus
+    prompt: str
+    duration_sec: DurationSec
+    credits: int = Field(ge=1)
+    seed: int | None = None
+    image: ImageSource | None = None
+    created_at: datetime
+    updated_at: datetime
+    trace_id: str | None = None
+    runpod_job_id: str | None = None
+    submit_attempts: int = 0
+    submitted_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    progress: JobProgress | None = None
+    output: GenerationOutput | None = None
+    expires_at: datetime | None = None
+    error: JobError | None = None
+    gpu_seconds: float | None = None
+    cost_usd: float | None = None
+
+
+class IdempotencyRecord(Document):
+    """The first response to a create with an ``Idempotency-Key``, keyed by user and key."""
+
+    user_id: str
+    key: str
+    request_hash: str
+    job_id: str
+    created_at: datetime

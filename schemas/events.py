@@ -1,0 +1,76 @@
+"""Pub/Sub events: one model per topic, named in the past tense.
+
+Every event carries ``schema_version`` and a business ``idempotency_key`` (what happened to which
+job or payment), because a re-published message gets a new message id: consumers deduplicate on
+what the event means, not on how it was delivered.
+"""
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from schemas.base import WireModel
+
+JobId = str
+
+
+class Event(WireModel):
+    schema_version: Literal[1] = 1
+    occurred_at: datetime
+    trace_id: str | None = Field(default=None, max_length=64)
+
+    step: ClassVar[str]
+
+    @property
+    def idempotency_key(self) -> str:
+        raise NotImplementedError
+
+
+class JobEvent(Event):
+    job_id: JobId = Field(min_length=1, max_length=64)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.job_id}:{self.step}"
+
+
+class JobRequested(JobEvent):
+    """A user created a job; its credits are not reserved yet."""
+
+    step: ClassVar[str] = "requested"
+
+
+class JobReserved(JobEvent):
+    """The job's credits are held; it can go to the GPU."""
+
+    step: ClassVar[str] = "reserved"
+
+
+class JobCanceled(JobEvent):
+    """The owner canceled; the credits are already refunded. RunPod must stop the work."""
+
+    step: ClassVar[str] = "canceled"
+    runpod_job_id: str | None = None
+
+
+class GenerationFinished(JobEvent):
+    """RunPod says (unsigned, so unconfirmed) that the generation ended."""
+
+    step: ClassVar[str] = "generation-finished"
+    runpod_job_id: str = Field(min_length=1, max_length=128)
+    reported_status: str = Field(max_length=32)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.job_id}:{self.step}:{self.runpod_job_id}"
+
+
+class ClockTicked(Event):
+    """The scheduler's minute tick: expire old videos, reconcile stuck jobs."""
+
+    step: ClassVar[str] = "tick"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"tick:{self.occurred_at.isoformat()}"

@@ -1,0 +1,67 @@
+"""The contract between the pipeline and the RunPod worker: the job ``input``, progress, ``output``.
+
+RunPod echoes ``input`` in its webhook body and keeps it in its logs: it must never carry a secret.
+"""
+
+from enum import StrEnum
+
+from pydantic import Field, HttpUrl, model_validator
+
+from schemas.base import WireModel
+from schemas.jobs import DurationSec
+
+MAX_SEED = 2**32 - 1
+
+
+class ImageSource(WireModel):
+    """The conditioning image: an object in our bucket (uploads) or a public URL (fetched by the worker)."""
+
+    r2_key: str | None = Field(default=None, pattern=r"^inputs/[A-Za-z0-9._/-]+$")
+    url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ImageSource":
+        if (self.r2_key is None) == (self.url is None):
+            raise ValueError("give exactly one of r2Key or url")
+        return self
+
+
+class GenerationInput(WireModel):
+    job_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    prompt: str = Field(min_length=1, max_length=2000)
+    duration_sec: DurationSec
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    image: ImageSource | None = None
+    output_key: str = Field(pattern=r"^videos/[A-Za-z0-9._/-]+\.mp4$")
+
+
+class GenerationStage(StrEnum):
+    LOADING_IMAGE = "loading-image"
+    ENCODING_PROMPT = "encoding-prompt"
+    DENOISING = "denoising"
+    DECODING = "decoding"
+    ENCODING_VIDEO = "encoding-video"
+    UPLOADING = "uploading"
+
+
+class GenerationProgress(WireModel):
+    """What the worker reports through ``runpod.serverless.progress_update``."""
+
+    stage: GenerationStage
+    percent: int = Field(ge=0, le=100)
+    step: int | None = Field(default=None, ge=0)
+    steps: int | None = Field(default=None, ge=1)
+
+
+class GenerationOutput(WireModel):
+    """What the worker returns; RunPod keeps it for 30 minutes, so it is small and byte-free."""
+
+    r2_key: str
+    duration_sec: DurationSec
+    frames: int
+    width: int
+    height: int
+    fps: int
+    seed: int = Field(ge=0, le=MAX_SEED)
+    model: str
+    timings: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,45 @@
+"""Job vocabulary shared by the API, the events, the documents and the worker."""
+
+from enum import StrEnum
+from typing import Literal
+
+DurationSec = Literal[5, 10, 15]
+SECONDS_PER_CREDIT = 5
+FPS = 24
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RESERVED = "reserved"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Terminal for the pipeline: nothing more will be charged or refunded."""
+        return self in TERMINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        """Counts against the user's limit of concurrent jobs."""
+        return not self.is_terminal
+
+
+TERMINAL_STATUSES = frozenset(
+    {JobStatus.DONE, JobStatus.EXPIRED, JobStatus.REJECTED, JobStatus.FAILED, JobStatus.CANCELED}
+)
+
+
+def credits_for(duration_sec: int) -> int:
+    """1 credit per 5 s of video."""
+    return duration_sec // SECONDS_PER_CREDIT
+
+
+def frames_for(duration_sec: int) -> int:
+    """Wan needs 4k+1 frames: 5 s -> 121, 10 s -> 241, 15 s -> 361 at 24 fps."""
+    return duration_sec * FPS + 1

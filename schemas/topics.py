@@ -1,0 +1,47 @@
+"""The one registry of Pub/Sub topics: which event each carries and which function consumes it.
+
+Terraform, the local stack and the publisher all read this table; nothing else names a topic.
+"""
+
+from dataclasses import dataclass
+
+from schemas.events import (
+    ClockTicked,
+    Event,
+    GenerationFinished,
+    JobCanceled,
+    JobRequested,
+    JobReserved,
+)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    event: type[Event]
+    consumer: str  # the event function (entry point in functions/main.py) subscribed to it
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("job-requested", JobRequested, "reserve_credits"),
+    Topic("job-reserved", JobReserved, "submit_job"),
+    Topic("job-canceled", JobCanceled, "cancel_generation"),
+    Topic("generation-finished", GenerationFinished, "settle_job"),
+    Topic("clock-ticked", ClockTicked, "expire_jobs"),
+)
+
+DEAD_LETTER_SUFFIX = "-dead-letter"
+
+
+def topic_for(event_type: type[Event]) -> Topic:
+    for topic in TOPICS:
+        if topic.event is event_type:
+            return topic
+    raise KeyError(f"no topic carries {event_type.__name__}")
+
+
+def topic_named(name: str) -> Topic:
+    for topic in TOPICS:
+        if topic.name == name:
+            return topic
+    raise KeyError(f"no topic named {name}")
