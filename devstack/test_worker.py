@@ -1,0 +1,104 @@
+"""A trivial RunPod handler for pipeline tests, run by the real SDK loop: ``python -m devstack.test_worker``.
+
+It reads a ``GenerationInput``, reports progress, writes a tiny placeholder (not a video) to the
+bucket at ``outputKey`` and returns a ``GenerationOutput`` with ``model="test-handler"``.
+Bucket settings come from ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY``,
+``R2_BUCKET``; the RunPod ones from ``devstack.runpod_standin.worker_env``.
+
+Switches in the prompt drive it:
+    ``[fail]``    returns ``{"error": ...}``: the job ends FAILED with that error, nothing uploaded.
+    ``[crash]``   raises: the SDK reports FAILED with the exception's type, message and traceback.
+    ``[slow:N]``  takes N seconds (a float) before uploading, reporting progress every second;
+                  it awaits, so a cancel or timeout (job-stop) interrupts it at once.
+"""
+
+import asyncio
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import boto3
+import runpod
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationProgress, GenerationStage
+from schemas.jobs import FPS, frames_for
+
+MODEL = "test-handler"
+WIDTH, HEIGHT = 1280, 704
+_SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
+
+PutObject = Callable[[str, bytes], None]
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class BucketSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="R2_")
+
+    endpoint_url: str
+    access_key_id: str
+    secret_access_key: str
+    bucket: str
+
+
+def make_handler(put_object: PutObject) -> Handler:
+    async def handler(job: dict[str, Any]) -> dict[str, Any]:
+        started = time.monotonic()
+        request = GenerationInput.model_validate(job["input"])
+        if "[crash]" in request.prompt:
+            raise RuntimeError("test handler crashed on purpose ([crash])")
+        if "[fail]" in request.prompt:
+            return {"error": "test handler failed on purpose ([fail])"}
+        _progress(job, GenerationStage.DENOISING, 0)
+        if slow := _SLOW.search(request.prompt):
+            await _take_time(job, float(slow[1]))
+        _progress(job, GenerationStage.UPLOADING, 90)
+        body = f"cineweave test-handler placeholder for job {request.job_id}; not a video\n".encode()
+        await asyncio.to_thread(put_object, request.output_key, body)
+        return GenerationOutput(
+            r2_key=request.output_key,
+            duration_sec=request.duration_sec,
+            frames=frames_for(request.duration_sec),
+            width=WIDTH,
+            height=HEIGHT,
+            fps=FPS,
+            seed=request.seed if request.seed is not None else random.randint(0, MAX_SEED),
+            model=MODEL,
+            timings={"totalS": round(time.monotonic() - started, 3)},
+        ).to_wire()
+
+    return handler
+
+
+async def _take_time(job: dict[str, Any], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(min(1.0, left))
+        done = 1 - max(0.0, deadline - time.monotonic()) / seconds
+        _progress(job, GenerationStage.DENOISING, int(80 * done))
+
+
+def _progress(job: dict[str, Any], stage: GenerationStage, percent: int) -> None:
+    runpod.serverless.progress_update(job, GenerationProgress(stage=stage, percent=percent).to_wire())
+
+
+def main() -> None:
+    settings = BucketSettings()
+    bucket = boto3.client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        aws_access_key_id=settings.access_key_id,
+        aws_secret_access_key=settings.secret_access_key,
+        region_name="auto",
+    )
+
+    def put_object(key: str, body: bytes) -> None:
+        bucket.put_object(Bucket=settings.bucket, Key=key, Body=body, ContentType="video/mp4")
+
+    runpod.serverless.start({"handler": make_handler(put_object)})
+
+
+if __name__ == "__main__":
+    main()
