@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     allow_http_image_urls: bool = False
 
     # R2 (S3 API)
-    r2_endpoint_url: str = "http://127.0.0.1:9000"
+    r2_endpoint_url: str = "http://127.0.0.1:8094"
     r2_access_key_id: SecretStr = SecretStr("local")
     r2_secret_access_key: SecretStr = SecretStr("local")
     r2_bucket: str = "cineweave-outputs"

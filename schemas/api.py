@@ -80,3 +80,19 @@ class PlanList(WireModel):
     plans: list[PlanView]
     extra_credit_price_minor: int
     currency: str
+
+
+class GrantRequest(WireModel):
+    """An operator's grant; ``grantId`` makes a retried grant land once."""
+
+    user_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    credits: int = Field(ge=1, le=100_000)
+    grant_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    note: str | None = Field(default=None, max_length=200)
+
+
+class GrantResponse(WireModel):
+    user_id: str
+    balance: int
+    entry_id: str
+    applied: bool  # false when this grantId was already applied

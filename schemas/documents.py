@@ -91,6 +91,8 @@ class JobDoc(Document):
     trace_id: str | None = None
     runpod_job_id: str | None = None
     submit_attempts: int = 0
+    submit_claim: str | None = None  # who is calling RunPod /run right now, and until when
+    submit_claim_until: datetime | None = None
     submitted_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -45,3 +45,16 @@ def topic_named(name: str) -> Topic:
         if topic.name == name:
             return topic
     raise KeyError(f"no topic named {name}")
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How every push subscription retries and dead-letters, locally and in production alike."""
+
+    ack_deadline_s: int = 60
+    min_backoff_s: int = 1
+    max_backoff_s: int = 60
+    max_delivery_attempts: int = 10
+
+
+DELIVERY = DeliveryPolicy()

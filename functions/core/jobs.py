@@ -59,18 +59,21 @@ def create_paths(job: JobDoc, idempotency_key: str | None) -> list[str]:
     return paths
 
 
+def replay(first: dict | None, request_hash: str) -> Created | None:
+    """The first response to an Idempotency-Key, if it was used before with the same request."""
+    if first is None:
+        return None
+    record = IdempotencyRecord.from_document(first)
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request body", "Idempotency-Key")
+    return Created(record.job_id, CreateOutcome.REPLAYED)
+
+
 def decide_create(
     docs: Docs, job: JobDoc, idempotency_key: str | None, request_hash: str, max_active: int
 ) -> Decision[Created]:
-    if idempotency_key:
-        first = docs[idempotency_path(job.user_id, idempotency_key)]
-        if first is not None:
-            record = IdempotencyRecord.from_document(first)
-            if record.request_hash != request_hash:
-                raise IdempotencyKeyReused(
-                    "this Idempotency-Key was used with a different request body", "Idempotency-Key"
-                )
-            return Decision(result=Created(record.job_id, CreateOutcome.REPLAYED))
+    if idempotency_key and (replayed := replay(docs[idempotency_path(job.user_id, idempotency_key)], request_hash)):
+        return Decision(result=replayed)
     user = load_user(docs, job.user_id, job.created_at)
     if user.active_jobs >= max_active:
         raise TooManyActiveJobs(f"at most {max_active} jobs may be active at once; wait for one to finish")

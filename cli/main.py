@@ -1,0 +1,140 @@
+"""``cineweave``: the command-line client. It talks HTTP to the API like any web client.
+
+Configuration: ``CINEWEAVE_API`` (default http://127.0.0.1:8080), ``CINEWEAVE_TOKEN`` (a Clerk
+session token). Against the local stack no token is needed: one is minted from the dev issuer's
+keys for ``CINEWEAVE_USER`` (default ``user_demo``).
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from cli.api import TERMINAL, ApiError, CineWeaveClient
+from cli.progress import ProgressBar
+from devstack.clerk_dev import DevIssuer
+from devstack.config import StackConfig
+
+
+def _local_issuer() -> DevIssuer:
+    config = StackConfig()
+    return DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
+
+
+def _base_url() -> str:
+    return os.environ.get("CINEWEAVE_API", StackConfig().base_url)
+
+
+def dev_token(user_id: str, admin: bool = False) -> str:
+    issuer = _local_issuer()
+    if not issuer.kids():
+        raise SystemExit("no dev issuer keys: run `make up` first")
+    return issuer.mint(user_id, azp=_base_url(), admin=admin)
+
+
+def _client(admin: bool = False) -> CineWeaveClient:
+    token = os.environ.get("CINEWEAVE_TOKEN") or dev_token(os.environ.get("CINEWEAVE_USER", "user_demo"), admin=admin)
+    return CineWeaveClient(_base_url(), token)
+
+
+def _print(data: object) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def cmd_dev_token(args: argparse.Namespace) -> None:
+    print(dev_token(args.user, admin=args.admin))
+
+
+def cmd_grant(args: argparse.Namespace) -> None:
+    _print(_client(admin=True).grant(args.user, args.credits))
+
+
+def cmd_create(args: argparse.Namespace) -> None:
+    client = _client()
+    created = client.create_job(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url)
+    if not args.wait:
+        _print(created)
+        return
+    job_id = created["jobId"]
+    print(f"job {job_id} accepted", file=sys.stderr)
+    bar = ProgressBar(sys.stderr)
+    job = client.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=args.timeout, on_poll=bar.update)
+    bar.close()
+    if job["status"] != "done":
+        error = job.get("error") or {}
+        raise SystemExit(f"job {job_id} ended {job['status']}: {error.get('message', '')}")
+    out = args.out or Path(f"{job_id}.mp4")
+    client.download(job["video"]["url"], out)
+    video = job["video"]
+    print(f"saved {video['width']}x{video['height']} {video['fps']} fps {video['frames']} frames to:", file=sys.stderr)
+    print(out.resolve())
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    _print(_client().job(args.job_id))
+
+
+def cmd_jobs(args: argparse.Namespace) -> None:
+    _print(_client().jobs(limit=args.limit))
+
+
+def cmd_cancel(args: argparse.Namespace) -> None:
+    _print(_client().cancel(args.job_id))
+
+
+def cmd_credits(args: argparse.Namespace) -> None:
+    _print(_client().credits())
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="cineweave", description="CineWeave: prompt or image in, 720p video out")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("dev-token", help="mint a local dev session token (printed alone on the last line)")
+    p.add_argument("user")
+    p.add_argument("--admin", action="store_true")
+    p.set_defaults(run=cmd_dev_token)
+
+    p = sub.add_parser("grant", help="grant credits to a user (admin)")
+    p.add_argument("user")
+    p.add_argument("credits", type=int)
+    p.set_defaults(run=cmd_grant)
+
+    p = sub.add_parser("create", help="create a video job")
+    p.add_argument("prompt")
+    p.add_argument("--duration", type=int, choices=[5, 10, 15], default=5)
+    p.add_argument("--image", type=Path, help="a PNG, JPEG or WebP to animate")
+    p.add_argument("--image-url")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--wait", action="store_true", help="follow progress and download the MP4")
+    p.add_argument("--out", type=Path, help="where --wait saves the MP4")
+    p.add_argument("--timeout", type=float, default=1800)
+    p.set_defaults(run=cmd_create)
+
+    for name, run, text in (("status", cmd_status, "a job's status"), ("cancel", cmd_cancel, "cancel a job")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("job_id")
+        p.set_defaults(run=run)
+
+    p = sub.add_parser("jobs", help="your jobs, newest first")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(run=cmd_jobs)
+
+    p = sub.add_parser("credits", help="your balance and recent ledger entries")
+    p.set_defaults(run=cmd_credits)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except ApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Wires concrete adapters from the settings, lazily and once per instance.
+
+Handlers receive a ``Deps``; tests build one from fakes of our own ports. Clients are created on
+first use, so importing a function module never opens a connection.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+
+from functions.settings import Settings, get_settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Deps:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now, **overrides: object) -> None:
+        self.settings = settings
+        self.now = clock
+        for name, value in overrides.items():  # a test's fakes take the place of the adapters
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"Deps has no adapter named {name}")
+            self.__dict__[name] = value
+
+    @cached_property
+    def store(self):
+        from google.cloud import firestore
+
+        from functions.store.firestore import FirestoreStore
+
+        return FirestoreStore(firestore.Client(project=self.settings.gcp_project, database=self.settings.firestore_database))
+
+    @cached_property
+    def publisher(self):
+        from functions.adapters.pubsub import PubSubPublisher
+
+        return PubSubPublisher(self.settings.gcp_project)
+
+    @cached_property
+    def storage(self):
+        from functions.adapters.storage import R2Storage
+
+        s = self.settings
+        return R2Storage(
+            s.r2_endpoint_url, s.r2_access_key_id.get_secret_value(), s.r2_secret_access_key.get_secret_value(), s.r2_bucket
+        )
+
+    @cached_property
+    def verifier(self):
+        from functions.adapters.clerk import ClerkVerifier, JwksCache
+
+        s = self.settings
+        jwks = JwksCache(s.jwks_url, min_refresh_interval_s=s.clerk_jwks_min_refresh_interval_s)
+        return ClerkVerifier(s.clerk_issuer, s.clerk_authorized_parties, jwks, s.jwt_leeway_s, s.admin_user_ids)
+
+    @cached_property
+    def runpod(self):
+        from functions.adapters.runpod import RunPodClient
+
+        s = self.settings
+        return RunPodClient(
+            base_url=s.runpod_api_base, endpoint_id=s.runpod_endpoint_id, api_key=s.runpod_api_key.get_secret_value()
+        )
+
+    @cached_property
+    def runpod_status(self):
+        from functions.adapters.status_cache import StatusCache
+
+        return StatusCache(self.runpod.status, ttl_s=self.settings.runpod_status_cache_s)
+
+
+_deps: Deps | None = None
+
+
+def deps() -> Deps:
+    """The instance's wiring, built on first use."""
+    global _deps
+    if _deps is None:
+        _deps = Deps(get_settings())
+    return _deps

@@ -1,0 +1,12 @@
+"""The per-job token in RunPod's webhook URL: RunPod does not sign webhooks, so we sign the URL."""
+
+import hashlib
+import hmac
+
+
+def token_for(secret: str, job_id: str) -> str:
+    return hmac.new(secret.encode(), f"runpod-webhook:{job_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def is_valid(secret: str, job_id: str, token: str) -> bool:
+    return bool(secret) and hmac.compare_digest(token_for(secret, job_id), token)

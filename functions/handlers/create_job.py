@@ -1,0 +1,130 @@
+"""POST /jobs/create: validate, store the job as pending, announce it. Credits are reserved later."""
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+from functions.bootstrap import Deps
+from functions.core import jobs
+from functions.core.errors import InputRejected
+from functions.core.guards import check_image, clean_prompt
+from functions.core.paths import idempotency_path
+from functions.http.body import json_object
+from functions.http.endpoint import Call, Reply
+from functions.http.errors import ApiError
+from schemas.api import CreateJobRequest, CreateJobResponse
+from schemas.documents import JobDoc
+from schemas.events import JobRequested
+from schemas.generation import ImageSource
+from schemas.jobs import JobStatus, credits_for
+
+log = logging.getLogger(__name__)
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    filename: str
+
+
+def new_job_id() -> str:
+    """Sortable by creation time, unguessable."""
+    return f"job_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}"
+
+
+def create_job(call: Call, deps: Deps) -> Reply:
+    settings = deps.settings
+    body, upload = _parse_body(call)
+    prompt = clean_prompt(body.prompt, settings.blocked_terms)
+    if body.image_url and upload:
+        raise InputRejected("invalid_request", "give either an image upload or imageUrl, not both", "imageUrl")
+    if body.image_url and body.image_url.scheme != "https" and not settings.allow_http_image_urls:
+        raise InputRejected("invalid_request", "imageUrl must be an https URL", "imageUrl")
+    image_kind = check_image(upload.data, settings.image_max_bytes, settings.image_max_side_px) if upload else None
+
+    key = _idempotency_key(call)
+    request_hash = _request_hash(body, prompt, upload)
+    if key and (replay := _replay(deps, call.user_id, key, request_hash)):
+        return 202, replay
+
+    job_id = new_job_id()
+    image = None
+    if upload and image_kind:
+        image = ImageSource(r2_key=f"inputs/{job_id}.{image_kind.extension}")
+        deps.storage.put(image.r2_key, upload.data, image_kind.mime)
+    elif body.image_url:
+        image = ImageSource(url=body.image_url)
+
+    now = deps.now()
+    job = JobDoc(
+        job_id=job_id,
+        user_id=call.user_id,
+        status=JobStatus.PENDING,
+        prompt=prompt,
+        duration_sec=body.duration_sec,
+        credits=credits_for(body.duration_sec),
+        seed=body.seed,
+        image=image,
+        created_at=now,
+        updated_at=now,
+        trace_id=call.request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or job_id,
+    )
+    created = deps.store.decide(
+        jobs.create_paths(job, key),
+        lambda docs: jobs.decide_create(docs, job, key, request_hash, settings.max_active_jobs),
+    )
+    if created.outcome is jobs.CreateOutcome.CREATED:
+        announce(deps, JobRequested(job_id=job_id, occurred_at=now, trace_id=job.trace_id))
+    return 202, CreateJobResponse(job_id=created.job_id, status=JobStatus.PENDING)
+
+
+def announce(deps: Deps, event) -> None:
+    """Publish after the commit. A lost publish is repaired by the reconciler, never by failing the request."""
+    try:
+        deps.publisher.publish(event)
+    except Exception:  # noqa: BLE001 - the job is stored; the clock tick re-announces stuck jobs
+        log.exception("could not publish %s; the reconciler will retry", event.idempotency_key)
+
+
+def _parse_body(call: Call) -> tuple[CreateJobRequest, Upload | None]:
+    request = call.request
+    if request.mimetype == "multipart/form-data":
+        fields = {k: v for k, v in request.form.items() if v != ""}
+        for name in ("durationSec", "seed"):
+            if name in fields and fields[name].strip().isdigit():
+                fields[name] = int(fields[name])
+        file = request.files.get("image")
+        upload = Upload(file.read(), file.filename or "") if file else None
+        return CreateJobRequest.model_validate(fields), upload
+    return CreateJobRequest.model_validate(json_object(request)), None
+
+
+def _idempotency_key(call: Call) -> str | None:
+    key = call.request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 printable ASCII characters", "Idempotency-Key")
+    return key
+
+
+def _request_hash(body: CreateJobRequest, prompt: str, upload: Upload | None) -> str:
+    canonical = {
+        "prompt": prompt,
+        "durationSec": body.duration_sec,
+        "seed": body.seed,
+        "imageUrl": str(body.image_url) if body.image_url else None,
+        "image": hashlib.sha256(upload.data).hexdigest() if upload else None,
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _replay(deps: Deps, user_id: str, key: str, request_hash: str) -> CreateJobResponse | None:
+    """The first response to this key, checked before any upload; the commit checks again."""
+    replayed = jobs.replay(deps.store.get(idempotency_path(user_id, key)), request_hash)
+    return CreateJobResponse(job_id=replayed.job_id, status=JobStatus.PENDING) if replayed else None

@@ -1,0 +1,61 @@
+"""Ending a job from what RunPod says: shared by the webhook path and the reconciler."""
+
+import logging
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from functions.bootstrap import Deps
+from functions.core import jobs
+from functions.core.paths import job_path
+from schemas.documents import JobDoc, JobError
+from schemas.generation import GenerationOutput
+from schemas.jobs import JobStatus
+from schemas.runpod import RunPodState, RunPodStatus
+
+log = logging.getLogger(__name__)
+
+_FAILURE_CODES = {
+    RunPodState.FAILED: "generation_failed",
+    RunPodState.TIMED_OUT: "generation_timed_out",
+    RunPodState.CANCELLED: "generation_canceled",
+}
+
+
+def finish(deps: Deps, job: JobDoc, outcome: jobs.Outcome) -> JobDoc:
+    now = deps.now()
+    return deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, now))
+
+
+def fail(deps: Deps, job: JobDoc, code: str, message: str) -> JobDoc:
+    return finish(deps, job, jobs.Failed(JobError(code=code, message=message[:1000])))
+
+
+def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc:
+    """Settle or refund a job whose RunPod outcome is confirmed; note progress if it is still going."""
+    if status.status is RunPodState.COMPLETED:
+        return finish(deps, job, _success(deps, job, status))
+    if status.status in _FAILURE_CODES:
+        return fail(deps, job, _FAILURE_CODES[status.status], str(status.error or f"RunPod says {status.status}"))
+    if status.status is RunPodState.IN_PROGRESS and job.status is JobStatus.QUEUED:
+        now = deps.now()
+        return deps.store.decide(
+            [job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.RUNNING, now, started_at=now)
+        )
+    return job
+
+
+def _success(deps: Deps, job: JobDoc, status: RunPodStatus) -> jobs.Outcome:
+    try:
+        output = GenerationOutput.model_validate(status.output)
+    except ValidationError as exc:
+        return jobs.Failed(JobError(code="invalid_output", message=f"the worker returned no usable result: {exc.error_count()} errors"))
+    if not deps.storage.exists(output.r2_key):
+        return jobs.Failed(JobError(code="output_missing", message="the worker reported a video that is not in the bucket"))
+    gpu_seconds = (status.execution_time or 0) / 1000
+    return jobs.Succeeded(
+        output=output,
+        expires_at=deps.now() + timedelta(hours=deps.settings.video_ttl_hours),
+        gpu_seconds=gpu_seconds,
+        cost_usd=round(gpu_seconds * deps.settings.gpu_price_per_second_usd, 6),
+    )

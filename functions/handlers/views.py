@@ -1,0 +1,50 @@
+"""How stored documents are shown to clients."""
+
+from datetime import datetime, timedelta
+
+from schemas.api import JobView, LedgerEntryView, VideoView
+from schemas.documents import JobDoc, JobProgress, LedgerEntry
+from schemas.jobs import JobStatus
+
+MAX_URL_LIFETIME = timedelta(hours=1)
+
+
+def job_view(job: JobDoc, now: datetime, presign=None, progress: JobProgress | None = None) -> JobView:
+    """``presign(key, lifetime) -> url`` issues the download link of a done, unexpired video."""
+    video = None
+    if job.status is JobStatus.DONE and job.output and job.expires_at and job.expires_at > now and presign:
+        lifetime = min(MAX_URL_LIFETIME, job.expires_at - now)  # never outlives the video
+        video = VideoView(
+            url=presign(job.output.r2_key, lifetime),
+            url_expires_at=now + lifetime,
+            width=job.output.width,
+            height=job.output.height,
+            fps=job.output.fps,
+            frames=job.output.frames,
+            duration_sec=job.output.duration_sec,
+        )
+    return JobView(
+        job_id=job.job_id,
+        status=job.status,
+        prompt=job.prompt,
+        duration_sec=job.duration_sec,
+        credits=job.credits,
+        seed=job.output.seed if job.output else job.seed,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        progress=progress or job.progress,
+        video=video,
+        expires_at=job.expires_at if job.status is JobStatus.DONE else None,
+        error=job.error,
+    )
+
+
+def ledger_view(entry: LedgerEntry) -> LedgerEntryView:
+    return LedgerEntryView(
+        entry_id=entry.entry_id,
+        kind=entry.kind,
+        amount=entry.amount,
+        balance_after=entry.balance_after,
+        created_at=entry.created_at,
+        job_id=entry.job_id,
+    )

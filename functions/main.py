@@ -1,0 +1,105 @@
+"""Cloud Function entry points. Each is a line: parse, hand to a handler, map errors.
+
+Deployed one function per entry point (see infra_terraform); locally the gateway serves the HTTP
+ones and the event host serves the Pub/Sub push ones, from this same module.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import flask
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from functions import logs
+from functions.bootstrap import deps
+from functions.events.envelope import consume
+from functions.handlers import create_job as creation
+from functions.handlers import credits_api, expiry, jobs_api, reserve, settlement, submission
+from functions.handlers.users import ensure_user
+from functions.http.endpoint import Call, Reply, serve
+from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
+
+logs.configure()
+
+
+def _http(request: flask.Request, name: str, handler: Callable[[Call, Any], Reply]) -> flask.Response:
+    d = deps()
+    return serve(
+        request,
+        name,
+        lambda call: handler(call, d),
+        authenticate=lambda token: ensure_user(d, d.verifier.verify(token)),
+        allowed_origins=d.settings.cors_allowed_origins,
+    )
+
+
+def _event(cloud_event: CloudEvent, model: type[Event], handler: Callable[[Any, Any], None]) -> None:
+    consume(cloud_event.data, model, lambda event: handler(event, deps()))
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+@functions_framework.http
+def create_job(request: flask.Request) -> flask.Response:
+    return _http(request, "create_job", creation.create_job)
+
+
+@functions_framework.http
+def get_job(request: flask.Request) -> flask.Response:
+    return _http(request, "get_job", jobs_api.get_job)
+
+
+@functions_framework.http
+def list_jobs(request: flask.Request) -> flask.Response:
+    return _http(request, "list_jobs", jobs_api.list_jobs)
+
+
+@functions_framework.http
+def cancel_job(request: flask.Request) -> flask.Response:
+    return _http(request, "cancel_job", jobs_api.cancel_job)
+
+
+@functions_framework.http
+def get_credits(request: flask.Request) -> flask.Response:
+    return _http(request, "get_credits", credits_api.get_credits)
+
+
+@functions_framework.http
+def list_plans(request: flask.Request) -> flask.Response:
+    return _http(request, "list_plans", credits_api.list_plans)
+
+
+@functions_framework.http
+def admin_grant_credits(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_grant_credits", credits_api.admin_grant_credits)
+
+
+@functions_framework.http
+def runpod_webhook(request: flask.Request) -> flask.Response:
+    return _http(request, "runpod_webhook", settlement.runpod_webhook)
+
+
+# --- Pub/Sub push -------------------------------------------------------------------------------
+@functions_framework.cloud_event
+def reserve_credits(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, JobRequested, reserve.reserve_credits)
+
+
+@functions_framework.cloud_event
+def submit_job(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, JobReserved, submission.submit_job)
+
+
+@functions_framework.cloud_event
+def cancel_generation(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, JobCanceled, submission.cancel_generation)
+
+
+@functions_framework.cloud_event
+def settle_job(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, GenerationFinished, settlement.settle_job)
+
+
+@functions_framework.cloud_event
+def expire_jobs(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, ClockTicked, expiry.expire_jobs)
