@@ -51,7 +51,8 @@ class StandIn:
         self._table = JobTable(config.result_retention_s)
         self._faults = FaultPlan()
         self._runs: list[dict[str, Any]] = []
-        self._stops: defaultdict[str, set[str]] = defaultdict(set)
+        self._stops: defaultdict[str, set[str]] = defaultdict(set)  # worker id -> jobs to stop
+        self._stopped: set[str] = set()  # jobs told to stop, until their worker lets go
         self._workers: dict[str, float] = {}
 
     # -- client API ------------------------------------------------------------------------
@@ -134,6 +135,8 @@ class StandIn:
         """job-done: progress (``status: IN_PROGRESS``) or the final result. False: unknown job."""
         with self._changing() as apply:
             self._seen(worker_id)
+            if job_id in self._stopped:
+                self._restop(worker_id, job_id, final=body.get("status") != RunPodState.IN_PROGRESS)
             if self._table.get(job_id) is None:
                 return False
             if body.get("status") == RunPodState.IN_PROGRESS:
@@ -210,7 +213,16 @@ class StandIn:
     def jobs(self) -> list[dict[str, Any]]:
         with self._cond:
             now = self.clock.now()
-            return [{**job.status_body(now), "fate": job.fate} for job in self._table.jobs()]
+            return [
+                {
+                    **job.status_body(now),
+                    "createdAt": job.created_at,
+                    "startedAt": job.started_at,
+                    "endedAt": job.ended_at,
+                    "fate": job.fate,
+                }
+                for job in self._table.jobs()
+            ]
 
     def describe_faults(self) -> dict[str, Any]:
         with self._cond:
@@ -243,11 +255,20 @@ class StandIn:
     def _apply(self, sweep: Sweep) -> list[Delivery]:
         for worker_id, job_id in sweep.stops:
             self._stops[worker_id].add(job_id)
+            self._stopped.add(job_id)
         return [
             (job.id, job.webhook, job.webhook_body(), self._faults.webhook_plan(job.id))
             for job in sweep.ended
             if job.webhook
         ]
+
+    def _restop(self, worker_id: str, job_id: str, final: bool) -> None:
+        """A stopped job the worker still reports on: the SDK drops a stop that lands before it
+        has registered the job's task (~0.1 s after job-take), so say it again until it ends."""
+        if final:
+            self._stopped.discard(job_id)
+        else:
+            self._stops[worker_id].add(job_id)
 
     def _require(self, job_id: str) -> Job:
         job = self._table.get(job_id)
