@@ -5,7 +5,7 @@ job or payment), because a re-published message gets a new message id: consumers
 what the event means, not on how it was delivered.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -67,9 +67,14 @@ class GenerationFinished(JobEvent):
 
 
 class ClockTicked(Event):
-    """The scheduler's minute tick: expire old videos, reconcile stuck jobs."""
+    """The scheduler's minute tick: expire old videos, reconcile stuck jobs.
+
+    Cloud Scheduler sends a fixed body and cannot stamp the time, so ``occurredAt`` defaults to
+    the moment the tick is parsed.
+    """
 
     step: ClassVar[str] = "tick"
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def idempotency_key(self) -> str:

@@ -7,6 +7,10 @@ two cannot drift apart. Path parameters are written ``{name}``.
 import re
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
+from schemas import api
+
 
 @dataclass(frozen=True)
 class Route:
@@ -15,6 +19,9 @@ class Route:
     function: str
     summary: str
     auth: str = "user"  # "user", "admin" or "public"
+    request: type[BaseModel] | None = None  # the JSON body, for the OpenAPI document
+    response: type[BaseModel] | None = None
+    status: int = 200
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -28,14 +35,16 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST", "/jobs/create", "create_job", "Create a video job"),
-    Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first"),
-    Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video"),
-    Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits"),
-    Route("GET", "/credits", "get_credits", "Balance and recent ledger entries"),
-    Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public"),
-    Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin"),
-    Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook", auth="public"),
+    Route("POST", "/jobs/create", "create_job", "Create a video job",
+          request=api.CreateJobRequest, response=api.CreateJobResponse, status=202),
+    Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first", response=api.JobList),
+    Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video", response=api.JobView),
+    Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits", response=api.JobView),
+    Route("GET", "/credits", "get_credits", "Balance and recent ledger entries", response=api.CreditsView),
+    Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public", response=api.PlanList),
+    Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin",
+          request=api.GrantRequest, response=api.GrantResponse),
+    Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public"),
 )
 
 
