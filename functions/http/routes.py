@@ -22,6 +22,7 @@ class Route:
     request: type[BaseModel] | None = None  # the JSON body, for the OpenAPI document
     response: type[BaseModel] | None = None
     status: int = 200
+    upload_field: str | None = None  # also accepts multipart/form-data with this file field
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -36,7 +37,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/jobs/create", "create_job", "Create a video job",
-          request=api.CreateJobRequest, response=api.CreateJobResponse, status=202),
+          request=api.CreateJobRequest, response=api.CreateJobResponse, status=202, upload_field="image"),
     Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first", response=api.JobList),
     Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video", response=api.JobView),
     Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits", response=api.JobView),
