@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import Field, HttpUrl
 
 from schemas.base import WireModel
-from schemas.documents import JobError, JobProgress, LedgerKind
+from schemas.documents import JobError, JobProgress, LedgerKind, StatusChange
 from schemas.generation import MAX_SEED
 from schemas.jobs import DurationSec, JobStatus
 
@@ -47,6 +47,7 @@ class JobView(WireModel):
     video: VideoView | None = None
     expires_at: datetime | None = None
     error: JobError | None = None
+    history: list[StatusChange] = Field(default_factory=list)
 
 
 class JobList(WireModel):

@@ -77,6 +77,11 @@ class JobProgress(Document):
     steps: int | None = None
 
 
+class StatusChange(Document):
+    status: JobStatus
+    at: datetime
+
+
 class JobDoc(Document):
     job_id: str
     user_id: str
@@ -102,6 +107,7 @@ class JobDoc(Document):
     error: JobError | None = None
     gpu_seconds: float | None = None
     cost_usd: float | None = None
+    history: tuple[StatusChange, ...] = ()  # every transition, in order
 
 
 class IdempotencyRecord(Document):

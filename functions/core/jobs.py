@@ -15,7 +15,7 @@ from functions.core.errors import IdempotencyKeyReused, JobAlreadyFinished, NotF
 from functions.core.paths import idempotency_path, job_path, ledger_path, user_path
 from functions.core.transitions import HOLDS_RESERVATION, is_legal
 from functions.store.port import Decision, Docs, Put, Write
-from schemas.documents import IdempotencyRecord, JobDoc, JobError, JobProgress, LedgerKind, UserDoc
+from schemas.documents import IdempotencyRecord, JobDoc, JobError, JobProgress, LedgerKind, StatusChange, UserDoc
 from schemas.generation import GenerationOutput
 from schemas.jobs import JobStatus
 
@@ -225,4 +225,5 @@ def decide_update(docs: Docs, job_id: str, expected: JobStatus, now: datetime, *
 
 
 def _moved(job: JobDoc, target: JobStatus, now: datetime, **changes: object) -> JobDoc:
-    return job.model_copy(update={**changes, "status": target, "updated_at": now})
+    history = (*job.history, StatusChange(status=target, at=now))
+    return job.model_copy(update={**changes, "status": target, "updated_at": now, "history": history})

@@ -17,7 +17,7 @@ from functions.http.body import json_object
 from functions.http.endpoint import Call, Reply
 from functions.http.errors import ApiError
 from schemas.api import CreateJobRequest, CreateJobResponse
-from schemas.documents import JobDoc
+from schemas.documents import JobDoc, StatusChange
 from schemas.events import JobRequested
 from schemas.generation import ImageSource
 from schemas.jobs import JobStatus, credits_for
@@ -73,6 +73,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
         created_at=now,
         updated_at=now,
         trace_id=call.request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or job_id,
+        history=(StatusChange(status=JobStatus.PENDING, at=now),),
     )
     created = deps.store.decide(
         jobs.create_paths(job, key),

@@ -36,6 +36,7 @@ def job_view(job: JobDoc, now: datetime, presign=None, progress: JobProgress | N
         video=video,
         expires_at=job.expires_at if job.status is JobStatus.DONE else None,
         error=job.error,
+        history=list(job.history),
     )
 
 
