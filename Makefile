@@ -1,0 +1,60 @@
+# CineWeave — `make demo` runs the main job on the local stack; `make test` runs the tests.
+# Both set up what they need (a venv with pinned dependencies) on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast up down status bench bench-gpu schemas package prereqs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[functions,worker,dev]'
+	@# truelayer-signing caps cryptography below 50; runpod needs 50+. Both work on 50.
+	$(PIP) install -q --no-deps truelayer-signing==0.4.0
+	touch $(STAMP)
+
+prereqs:
+	@command -v gcloud >/dev/null || { echo "missing: the Google Cloud CLI (apt: google-cloud-cli)"; exit 1; }
+	@command -v java >/dev/null || { echo "missing: Java for the emulators (apt: default-jre-headless)"; exit 1; }
+	@gcloud components list 2>/dev/null | grep -q . || true
+	@test -d "$$(dirname $$(readlink -f $$(command -v gcloud)))/../platform/pubsub-emulator" \
+	  || test -d /usr/lib/google-cloud-sdk/platform/pubsub-emulator \
+	  || { echo "missing: the Pub/Sub emulator (apt: google-cloud-cli-pubsub-emulator)"; exit 1; }
+	@test -d /usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator \
+	  || test -d "$$(dirname $$(readlink -f $$(command -v gcloud)))/../platform/cloud-firestore-emulator" \
+	  || { echo "missing: the Firestore emulator (apt: google-cloud-cli-firestore-emulator)"; exit 1; }
+
+## The main job: a prompt in, a playable 720p 24 fps MP4 out, through the whole local pipeline.
+demo: $(STAMP) prereqs
+	$(PY) -m devstack.demo
+
+## Every test: unit, integration on the emulators, end-to-end over HTTP on the local stack.
+test: $(STAMP) prereqs
+	$(PY) -m schemas.export --check
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+up: $(STAMP) prereqs
+	$(PY) -m devstack up
+
+down:
+	@test -x $(PY) && $(PY) -m devstack down || true
+
+status: $(STAMP)
+	$(PY) -m devstack status
+
+## Latency of the API and the pipeline on the local stack; CPU worker stages.
+bench: $(STAMP) prereqs
+	$(PY) -m devstack.bench
+
+schemas: $(STAMP)
+	$(PY) -m schemas.export
+
+clean: down
+	rm -rf $(VENV) .devstack *.egg-info
