@@ -7,6 +7,7 @@ Every subprocess runs in its own process group and is killed with it, pass or fa
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +31,38 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("runpod-stack")
 
 
+@dataclass
+class Launched:
+    bucket_url: str
+    bucket_server: Process
+    standin: StandInHandle
+    worker: Process
+
+
 @pytest.fixture(scope="session")
-def bucket_url(log_dir: Path) -> Iterator[str]:
-    port = free_port()
+def launched(log_dir: Path) -> Iterator[Launched]:
+    """Starts moto, the stand-in and the worker at once (they start in parallel); the fixtures
+    below wait for each. The worker imports for seconds, by when the stand-in answers."""
+    bucket_url = f"http://127.0.0.1:{free_port()}"
     moto_server = str(Path(sys.executable).parent / "moto_server")
-    moto = Process("moto", [moto_server, "-H", "127.0.0.1", "-p", str(port)], log_dir)
-    url = f"http://127.0.0.1:{port}"
+    bucket_server = Process("moto", [moto_server, "-H", "127.0.0.1", "-p", bucket_url.rsplit(":", 1)[1]], log_dir)
+    processes = [bucket_server]
     try:
-        wait_until(lambda: moto.alive() and answers(url), what="moto_server")
-        s3_client(url, region="us-east-1").create_bucket(Bucket=BUCKET)
-        yield url
+        standin = _start_standin(log_dir)
+        processes.append(standin.process)
+        worker = _start_worker(standin, bucket_url, log_dir)
+        processes.append(worker)
+        yield Launched(bucket_url, bucket_server, standin, worker)
     finally:
-        moto.stop()
+        for process in reversed(processes):
+            process.stop()
+
+
+@pytest.fixture(scope="session")
+def bucket_url(launched: Launched) -> str:
+    wait_until(lambda: launched.bucket_server.alive() and answers(launched.bucket_url), what="moto_server")
+    s3_client(launched.bucket_url, region="us-east-1").create_bucket(Bucket=BUCKET)
+    return launched.bucket_url
 
 
 @pytest.fixture(scope="session")
@@ -50,27 +71,10 @@ def bucket(bucket_url: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def standin_server(log_dir: Path) -> Iterator[StandInHandle]:
-    port = free_port()
-    config = StandInConfig(endpoint_id="runpod-tests", api_key="test-api-key")
-    args = [
-        sys.executable, "-m", "devstack.runpod_standin",
-        "--port", str(port),
-        "--endpoint-id", config.endpoint_id,
-        "--api-key", config.api_key,
-        "--webhook-retry-delay-s", "0.2",
-        "--webhook-timeout-s", "2",
-        "--min-execution-timeout-ms", "0",
-        "--min-ttl-ms", "0",
-        "--poll-hold-s", "5",
-    ]
-    handle = StandInHandle(f"http://127.0.0.1:{port}", config, Process("standin", args, log_dir))
-    try:
-        wait_until(lambda: handle.process.alive() and answers(f"{handle.base_url}/_control/faults"),
-                   what="the stand-in")
-        yield handle
-    finally:
-        handle.process.stop()
+def standin_server(launched: Launched) -> StandInHandle:
+    handle = launched.standin
+    wait_until(lambda: handle.process.alive() and answers(f"{handle.base_url}/_control/faults"), what="the stand-in")
+    return handle
 
 
 @pytest.fixture
@@ -81,26 +85,11 @@ def standin(standin_server: StandInHandle) -> StandInHandle:
 
 
 @pytest.fixture(scope="session")
-def worker(standin_server: StandInHandle, bucket_url: str, log_dir: Path) -> Iterator[Process]:
+def worker(launched: Launched, standin_server: StandInHandle, bucket_url: str) -> Process:
     """A real SDK worker loop running devstack.test_worker against the stand-in."""
-    home = log_dir / "home"  # so that no ~/.runpod/config.toml overrides the worker's key
-    home.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        **worker_env(standin_server.base_url, pod_id="pytest-worker", config=standin_server.config),
-        "HOME": str(home),
-        "R2_ENDPOINT_URL": bucket_url,
-        "R2_ACCESS_KEY_ID": "test",
-        "R2_SECRET_ACCESS_KEY": "test",
-        "R2_BUCKET": BUCKET,
-    }
-    process = Process("worker", [sys.executable, "-m", "devstack.test_worker"], log_dir, env)
-    try:
-        wait_until(lambda: process.alive() and standin_server.live_workers() > 0, timeout=30,
-                   what="the worker's first job-take")
-        yield process
-    finally:
-        process.stop()
+    wait_until(lambda: launched.worker.alive() and standin_server.live_workers() > 0, timeout=30,
+               what="the worker's first job-take")
+    return launched.worker
 
 
 @pytest.fixture
@@ -117,3 +106,35 @@ def receiver() -> Iterator[WebhookReceiver]:
         yield receiver
     finally:
         receiver.close()
+
+
+def _start_standin(log_dir: Path) -> StandInHandle:
+    port = free_port()
+    config = StandInConfig(endpoint_id="runpod-tests", api_key="test-api-key")
+    args = [
+        sys.executable, "-m", "devstack.runpod_standin",
+        "--port", str(port),
+        "--endpoint-id", config.endpoint_id,
+        "--api-key", config.api_key,
+        "--webhook-retry-delay-s", "0.2",
+        "--webhook-timeout-s", "2",
+        "--min-execution-timeout-ms", "0",
+        "--min-ttl-ms", "0",
+        "--poll-hold-s", "5",
+    ]
+    return StandInHandle(f"http://127.0.0.1:{port}", config, Process("standin", args, log_dir))
+
+
+def _start_worker(standin: StandInHandle, bucket_url: str, log_dir: Path) -> Process:
+    home = log_dir / "home"  # so that no ~/.runpod/config.toml overrides the worker's key
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        **worker_env(standin.base_url, pod_id="pytest-worker", config=standin.config),
+        "HOME": str(home),
+        "R2_ENDPOINT_URL": bucket_url,
+        "R2_ACCESS_KEY_ID": "test",
+        "R2_SECRET_ACCESS_KEY": "test",
+        "R2_BUCKET": BUCKET,
+    }
+    return Process("worker", [sys.executable, "-m", "devstack.test_worker"], log_dir, env)
