@@ -17,16 +17,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --no-deps truelayer-signing==0.4.0
 	touch $(STAMP)
 
-prereqs:
-	@command -v gcloud >/dev/null || { echo "missing: the Google Cloud CLI (apt: google-cloud-cli)"; exit 1; }
-	@command -v java >/dev/null || { echo "missing: Java for the emulators (apt: default-jre-headless)"; exit 1; }
-	@gcloud components list 2>/dev/null | grep -q . || true
-	@test -d "$$(dirname $$(readlink -f $$(command -v gcloud)))/../platform/pubsub-emulator" \
-	  || test -d /usr/lib/google-cloud-sdk/platform/pubsub-emulator \
-	  || { echo "missing: the Pub/Sub emulator (apt: google-cloud-cli-pubsub-emulator)"; exit 1; }
-	@test -d /usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator \
-	  || test -d "$$(dirname $$(readlink -f $$(command -v gcloud)))/../platform/cloud-firestore-emulator" \
-	  || { echo "missing: the Firestore emulator (apt: google-cloud-cli-firestore-emulator)"; exit 1; }
+prereqs: $(STAMP)
+	@$(PY) -m devstack check
 
 ## The main job: a prompt in, a playable 720p 24 fps MP4 out, through the whole local pipeline.
 demo: $(STAMP) prereqs

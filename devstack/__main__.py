@@ -1,4 +1,4 @@
-"""python -m devstack up|down|status — the local stack (see devstack/stack.py)."""
+"""python -m devstack up|down|status|check — the local stack (see devstack/stack.py)."""
 
 import argparse
 import sys
@@ -9,12 +9,18 @@ from devstack.config import StackConfig
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack")
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "check"])
     parser.add_argument("--worker", choices=["video", "test", "none"], default="video")
     parser.add_argument("--tick-interval", type=float, default=60.0, help="seconds between clock ticks (0: none)")
     args = parser.parse_args(argv)
     config = StackConfig(worker=args.worker, tick_interval_s=args.tick_interval or None)
-    if args.command == "up":
+    if args.command == "check":
+        try:
+            stack.check_prerequisites()
+        except stack.MissingPrerequisite as exc:
+            print(f"missing prerequisite: {exc}", file=sys.stderr)
+            return 1
+    elif args.command == "up":
         try:
             stack.up(config)
         except (stack.MissingPrerequisite, TimeoutError, RuntimeError) as exc:

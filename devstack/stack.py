@@ -5,6 +5,7 @@
 """
 
 import shutil
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -32,13 +33,17 @@ class Service:
 
 
 def check_prerequisites() -> None:
-    if shutil.which("gcloud") is None:
-        raise MissingPrerequisite(
-            "gcloud is not installed: install the Google Cloud CLI with its Pub/Sub and Firestore emulators "
-            "(apt packages google-cloud-cli, google-cloud-cli-pubsub-emulator, google-cloud-cli-firestore-emulator)"
-        )
+    """Fail early, naming the system package to install, if an emulator cannot start here."""
+    gcloud = shutil.which("gcloud")
+    if gcloud is None:
+        raise MissingPrerequisite("gcloud is not installed (apt: google-cloud-cli)")
     if shutil.which("java") is None:
-        raise MissingPrerequisite("java is not installed: the Pub/Sub and Firestore emulators need a JRE (apt: default-jre-headless)")
+        raise MissingPrerequisite("java is not installed; the emulators need it (apt: default-jre-headless)")
+    sdk_roots = [Path(gcloud).resolve().parent.parent, Path("/usr/lib/google-cloud-sdk")]
+    for folder, package in (("pubsub-emulator", "google-cloud-cli-pubsub-emulator"),
+                            ("cloud-firestore-emulator", "google-cloud-cli-firestore-emulator")):
+        if not any((root / "platform" / folder).is_dir() for root in sdk_roots):
+            raise MissingPrerequisite(f"the {folder} is not installed (apt: {package})")
 
 
 def backing_services(config: StackConfig) -> list[Service]:
