@@ -164,9 +164,7 @@ class JobTable:
         """Applies ttl, executionTimeout, result retention and pending fates."""
         sweep = Sweep()
         for job in list(self._jobs.values()):
-            if now >= job.created_at + job.ttl_s or self._forgotten(job, now):
-                sweep.merge(self.delete(job.id))
-            elif job.status == RunPodState.IN_QUEUE and job.fate == Fate.LOSE:
+            if self._expired(job, now) or (job.status == RunPodState.IN_QUEUE and job.fate == Fate.LOSE):
                 sweep.merge(self.delete(job.id))
             elif job.status == RunPodState.IN_QUEUE and job.fate == Fate.FAIL:
                 sweep.merge(self.fail(job.id, job.fate_error or "failed by the stand-in", now))
@@ -201,7 +199,10 @@ class JobTable:
     def _takeable(job: Job) -> bool:
         return job.status == RunPodState.IN_QUEUE and job.fate is None
 
-    def _forgotten(self, job: Job, now: float) -> bool:
+    def _expired(self, job: Job, now: float) -> bool:
+        """Past its ttl (whatever its state), or its result past the retention period."""
+        if now >= job.created_at + job.ttl_s:
+            return True
         return job.ended_at is not None and now >= job.ended_at + self._retention_s
 
     @staticmethod

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from devstack.runpod_standin import StandInConfig, worker_env
 from runpod_stack import (
     BUCKET,
     Process,
@@ -24,6 +22,8 @@ from runpod_stack import (
     s3_client,
     wait_until,
 )
+
+from devstack.runpod_standin import StandInConfig, worker_env
 
 
 @pytest.fixture(scope="session")

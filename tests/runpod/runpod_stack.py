@@ -3,6 +3,7 @@
 A plain module (not conftest) so the tests can import it by a name no other test folder uses.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -85,19 +86,15 @@ class Process:
 
     def stop(self) -> None:
         self._signal(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(1.0)
-        except subprocess.TimeoutExpired:
-            pass
         self._signal(signal.SIGKILL)  # also whatever the group still holds (the SDK's ping process)
         self.popen.wait(5.0)
         self._log.close()
 
     def _signal(self, sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 @dataclass

@@ -7,14 +7,21 @@ from typing import Any
 import pytest
 import requests
 
-from functions.adapters.runpod import RunPodClient, RunPodJobNotFound, RunPodRejected, RunPodUnavailable
+from functions.adapters.runpod import (
+    RunPodClient,
+    RunPodJobNotFound,
+    RunPodRejected,
+    RunPodUnavailable,
+)
 from schemas.runpod import RunPodState
 
 KEY = "rp-secret-key-123"
 BASE = "https://rp.example/v2"
 
 
-def answer(status: int, body: Any = None, headers: dict[str, str] | None = None, text: str | None = None) -> requests.Response:
+def answer(
+    status: int, body: Any = None, headers: dict[str, str] | None = None, text: str | None = None
+) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = (text if text is not None else json.dumps(body)).encode()
@@ -52,7 +59,9 @@ def client(session: ScriptedSession, sleeps: list[float] | None = None, **option
 def test_run_posts_input_webhook_and_policy_with_a_bearer_key() -> None:
     session = ScriptedSession(answer(200, {"id": "rp-1", "status": "IN_QUEUE"}))
 
-    job_id = client(session).run({"prompt": "x"}, "https://hook/1?t=abc", execution_timeout_ms=900_000, ttl_ms=3_600_000)
+    job_id = client(session).run(
+        {"prompt": "x"}, "https://hook/1?t=abc", execution_timeout_ms=900_000, ttl_ms=3_600_000
+    )
 
     assert job_id == "rp-1"
     call = session.calls[0]
@@ -80,7 +89,9 @@ def test_status_parses_runpods_payload_and_keeps_extra_fields() -> None:
 
 
 def test_cancel_and_health_use_runpods_paths() -> None:
-    session = ScriptedSession(answer(200, {"id": "rp-1", "status": "CANCELLED"}), answer(200, {"jobs": {}, "workers": {}}))
+    session = ScriptedSession(
+        answer(200, {"id": "rp-1", "status": "CANCELLED"}), answer(200, {"jobs": {}, "workers": {}})
+    )
     rp = client(session)
 
     assert rp.cancel("rp-1").status == RunPodState.CANCELLED
@@ -91,7 +102,8 @@ def test_cancel_and_health_use_runpods_paths() -> None:
 
 
 def test_5xx_and_network_errors_are_retried_with_growing_jittered_backoff() -> None:
-    session = ScriptedSession(answer(503), requests.ConnectionError("refused"), answer(502), answer(200, {"id": "rp-1", "status": "IN_QUEUE"}))
+    queued = answer(200, {"id": "rp-1", "status": "IN_QUEUE"})
+    session = ScriptedSession(answer(503), requests.ConnectionError("refused"), answer(502), queued)
     sleeps: list[float] = []
 
     assert client(session, sleeps, backoff_base_s=0.5, backoff_max_s=1.5).run({}, "h", 1, 1) == "rp-1"

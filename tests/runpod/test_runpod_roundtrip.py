@@ -1,11 +1,17 @@
 """The RunPod client against the real stand-in, with a real SDK worker running devstack.test_worker."""
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
-
 from runpod_stack import StandInHandle, WebhookReceiver, generation_input, wait_until
-from functions.adapters.runpod import RunPodClient, RunPodJobNotFound, RunPodRejected, RunPodUnavailable
+
+from functions.adapters.runpod import (
+    RunPodClient,
+    RunPodJobNotFound,
+    RunPodRejected,
+    RunPodUnavailable,
+)
 from schemas.generation import GenerationOutput
 from schemas.runpod import RunPodState, RunPodStatus, RunPodWebhook
 
@@ -149,9 +155,9 @@ def test_a_dropped_webhook_is_never_delivered(stack: StandInHandle, receiver: We
 def test_a_duplicated_webhook_is_delivered_twice(
     stack: StandInHandle, receiver: WebhookReceiver, concurrent: bool
 ) -> None:
+    stack.control("webhooks/duplicate", {"count": 1, "concurrent": concurrent})
     client = stack.client()
     job_id = submit(client, generation_input(), receiver.url("slow"))
-    stack.control("webhooks/duplicate", {"jobId": job_id, "concurrent": concurrent})
 
     wait_until(lambda: len(stack.deliveries(job_id, "delivered")) == 2, what="two deliveries")
 
@@ -170,13 +176,13 @@ def test_a_failed_delivery_is_retried_twice_then_given_up(stack: StandInHandle, 
     assert [(a["attempt"], a["statusCode"]) for a in attempts] == [(1, 500), (2, 500), (3, 500)]
     arrivals = receiver.times(job_id)
     assert len(arrivals) == 3
-    assert all(later - earlier >= 0.19 for earlier, later in zip(arrivals, arrivals[1:]))
+    assert all(later - earlier >= 0.19 for earlier, later in pairwise(arrivals))
 
 
 def test_a_delayed_webhook_arrives_late(stack: StandInHandle, receiver: WebhookReceiver) -> None:
+    stack.control("webhooks/delay", {"count": 1, "seconds": 0.5})
     client = stack.client()
     job_id = submit(client, generation_input(), receiver.url())
-    stack.control("webhooks/delay", {"jobId": job_id, "seconds": 0.5})
     status = final_status(client, job_id)
 
     webhook = one_webhook(stack, receiver, job_id)
@@ -186,7 +192,9 @@ def test_a_delayed_webhook_arrives_late(stack: StandInHandle, receiver: WebhookR
     assert delivered - _ended_at(stack, job_id) >= 0.5
 
 
-def test_run_answering_5xx_twice_is_retried_until_it_succeeds(standin: StandInHandle, receiver: WebhookReceiver) -> None:
+def test_run_answering_5xx_twice_is_retried_until_it_succeeds(
+    standin: StandInHandle, receiver: WebhookReceiver
+) -> None:
     standin.control("run-errors", {"count": 2, "status": 503})
 
     job_id = submit(standin.client(), generation_input(), receiver.url())

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 import requests
 from flask.testing import FlaskClient
+from runpod_stack import wait_until
 
 from devstack.runpod_standin.app import create_app
 from devstack.runpod_standin.config import StandInConfig
 from devstack.runpod_standin.faults import DeliveryPlan
 from devstack.runpod_standin.service import StandIn
 from devstack.runpod_standin.webhooks import DeliveryLog, DeliveryPolicy, WebhookSender
-from runpod_stack import wait_until
 
 CONFIG = StandInConfig(endpoint_id="ep", api_key="client-key", worker_key="worker-key", poll_hold_s=0.05)
 CLIENT_AUTH = {"Authorization": "Bearer client-key"}
@@ -42,7 +42,8 @@ def http(sender: RecordingSender) -> FlaskClient:
 
 
 def run(http: FlaskClient, body: dict[str, Any] | None = None) -> str:
-    response = http.post("/v2/ep/run", json=body or {"input": {"prompt": "p"}, "webhook": "http://hook"}, headers=CLIENT_AUTH)
+    body = body or {"input": {"prompt": "p"}, "webhook": "http://hook"}
+    response = http.post("/v2/ep/run", json=body, headers=CLIENT_AUTH)
     assert response.status_code == 200, response.json
     assert response.json["status"] == "IN_QUEUE"
     return response.json["id"]

@@ -1,6 +1,11 @@
 """The stand-in's job table and fault plan, driven by hand-held time."""
 
-from devstack.runpod_standin.faults import FaultPlan, RunError, WebhookAction, WebhookRule
+from devstack.runpod_standin.faults import (
+    FaultPlan,
+    RunError,
+    WebhookAction,
+    WebhookRule,
+)
 from devstack.runpod_standin.state import Fate, JobTable
 from schemas.runpod import RunPodState
 
