@@ -5,7 +5,7 @@ print as ``**********`` in logs and reprs.
 """
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -62,7 +62,31 @@ class Settings(BaseSettings):
     reconcile_after_s: float = 120.0
     republish_after_s: float = 60.0
 
-    @field_validator("cors_allowed_origins", "clerk_authorized_parties", "blocked_terms", "admin_user_ids", mode="before")
+    # Billing and TrueLayer (docs/payments.md lists every variable)
+    billing_currency: Literal["GBP", "EUR"] = "GBP"
+    plan_prices_minor: dict[str, int] = Field(default_factory=lambda: {"starter": 1036, "creator": 3063, "studio": 5950})
+    extra_credit_price_minor: int = Field(default=25, ge=1)
+    truelayer_environment: Literal["sandbox", "production"] = "sandbox"
+    truelayer_client_id: str = ""
+    truelayer_client_secret: SecretStr = SecretStr("")
+    truelayer_signing_key_id: SecretStr = SecretStr("")
+    truelayer_signing_private_key: SecretStr = SecretStr("")  # PEM of our EC P-521 request-signing key
+    truelayer_merchant_account_id: str = ""
+    truelayer_auth_url: str | None = None  # these three default to the environment's TrueLayer hosts
+    truelayer_api_base: str | None = None
+    truelayer_hpp_base: str | None = None
+    truelayer_return_uri: str = "http://127.0.0.1:8080/account"
+    truelayer_webhook_jku_allowlist: CommaList = ()  # empty: TrueLayer's own JWKS URL for the environment
+    truelayer_webhook_path: str | None = None  # the path TrueLayer signs; default: the request's
+    truelayer_grant_on: Literal["payment_settled", "payment_executed"] = "payment_settled"
+    truelayer_mandates_enabled: bool = False
+    truelayer_jwks_min_refresh_interval_s: float = 1.0
+    truelayer_timeout_s: float = 10.0
+    renewal_link_lead_hours: float = 72.0
+    renewal_grace_days: float = 7.0
+
+    @field_validator("cors_allowed_origins", "clerk_authorized_parties", "blocked_terms", "admin_user_ids",
+                     "truelayer_webhook_jku_allowlist", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -5,6 +5,10 @@ import hashlib
 USERS = "users"
 JOBS = "jobs"
 IDEMPOTENCY = "idempotency"
+PAYMENTS = "payments"
+MANDATES = "mandates"
+SUBSCRIPTIONS = "subscriptions"
+TRUELAYER_EVENTS = "truelayer_events"
 
 
 def user_path(user_id: str) -> str:
@@ -27,3 +31,19 @@ def idempotency_path(user_id: str, key: str) -> str:
     # Keys are client-chosen text: hash them into a safe document id.
     digest = hashlib.sha256(f"{user_id}\0{key}".encode()).hexdigest()
     return f"{IDEMPOTENCY}/{digest}"
+
+
+def payment_path(payment_id: str) -> str:
+    return f"{PAYMENTS}/{payment_id}"
+
+
+def mandate_path(mandate_id: str) -> str:
+    return f"{MANDATES}/{mandate_id}"
+
+
+def subscription_path(user_id: str) -> str:
+    return f"{SUBSCRIPTIONS}/{user_id}"
+
+
+def truelayer_event_path(event_id: str) -> str:
+    return f"{TRUELAYER_EVENTS}/{event_id}"
