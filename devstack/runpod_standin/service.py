@@ -5,7 +5,6 @@ The HTTP layers (client API, worker protocol, controls) are thin translations on
 
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +16,7 @@ from devstack.runpod_standin.config import StandInConfig
 from devstack.runpod_standin.faults import DeliveryPlan, FaultPlan
 from devstack.runpod_standin.state import Fate, Job, JobTable, Sweep
 from devstack.runpod_standin.webhooks import DeliveryLog, WebhookSender
+from devstack.runpod_standin.workers import WorkerBoard
 from schemas.runpod import RunPodRunRequest, RunPodState
 
 Delivery = tuple[str, str, dict[str, Any], DeliveryPlan]
@@ -51,9 +51,7 @@ class StandIn:
         self._table = JobTable(config.result_retention_s)
         self._faults = FaultPlan()
         self._runs: list[dict[str, Any]] = []
-        self._stops: defaultdict[str, set[str]] = defaultdict(set)  # worker id -> jobs to stop
-        self._stopped: set[str] = set()  # jobs told to stop, until their worker lets go
-        self._workers: dict[str, float] = {}
+        self._workers = WorkerBoard(config.worker_stale_s)
 
     # -- client API ------------------------------------------------------------------------
 
@@ -97,7 +95,7 @@ class StandIn:
     def health(self) -> dict[str, Any]:
         with self._cond:
             now = self.clock.now()
-            live = {w for w, seen in self._workers.items() if now - seen < self.config.worker_stale_s}
+            live = self._workers.live(now)
             running = {
                 job.worker_id
                 for job in self._table.jobs()
@@ -135,11 +133,11 @@ class StandIn:
         """job-done: progress (``status: IN_PROGRESS``) or the final result. False: unknown job."""
         with self._changing() as apply:
             self._seen(worker_id)
-            if job_id in self._stopped:
-                self._restop(worker_id, job_id, final=body.get("status") != RunPodState.IN_PROGRESS)
+            progress = body.get("status") == RunPodState.IN_PROGRESS
+            self._workers.reported(worker_id, job_id, final=not progress)
             if self._table.get(job_id) is None:
                 return False
-            if body.get("status") == RunPodState.IN_PROGRESS:
+            if progress:
                 self._table.progress(job_id, body.get("output"))
             elif job := self._table.finish(job_id, body.get("output"), body.get("error"), self.clock.now()):
                 apply(Sweep(ended=[job]))
@@ -149,8 +147,8 @@ class StandIn:
         """job-stop: waits up to ``poll_hold_s`` for jobs this worker must stop."""
         with self._cond:
             for _ in self._polling(worker_id, gone):
-                if self._stops[worker_id]:
-                    return sorted(self._stops.pop(worker_id))
+                if self._workers.has_stops(worker_id):
+                    return self._workers.take_stops(worker_id)
             return []
 
     def ping(self, worker_id: str) -> None:
@@ -254,21 +252,12 @@ class StandIn:
 
     def _apply(self, sweep: Sweep) -> list[Delivery]:
         for worker_id, job_id in sweep.stops:
-            self._stops[worker_id].add(job_id)
-            self._stopped.add(job_id)
+            self._workers.stop(worker_id, job_id)
         return [
             (job.id, job.webhook, job.webhook_body(), self._faults.webhook_plan(job.id))
             for job in sweep.ended
             if job.webhook
         ]
-
-    def _restop(self, worker_id: str, job_id: str, final: bool) -> None:
-        """A stopped job the worker still reports on: the SDK drops a stop that lands before it
-        has registered the job's task (~0.1 s after job-take), so say it again until it ends."""
-        if final:
-            self._stopped.discard(job_id)
-        else:
-            self._stops[worker_id].add(job_id)
 
     def _require(self, job_id: str) -> Job:
         job = self._table.get(job_id)
@@ -277,7 +266,7 @@ class StandIn:
         return job
 
     def _seen(self, worker_id: str) -> None:
-        self._workers[worker_id] = self.clock.now()
+        self._workers.seen(worker_id, self.clock.now())
 
     def _policy(self, request: RunPodRunRequest) -> tuple[int, int]:
         policy = request.policy

@@ -7,6 +7,7 @@ from devstack.runpod_standin.faults import (
     WebhookRule,
 )
 from devstack.runpod_standin.state import Fate, JobTable
+from devstack.runpod_standin.workers import WorkerBoard
 from schemas.runpod import RunPodState
 
 RETENTION_S = 1800.0
@@ -146,3 +147,25 @@ def test_run_errors_and_fates_are_consumed_in_order() -> None:
 
     assert [plan.next_run_error(), plan.next_run_error(), plan.next_run_error()] == [RunError(503), RunError(503), None]
     assert [plan.next_fate(), plan.next_fate()] == [(Fate.LOSE, None), None]
+
+
+def test_a_stop_is_repeated_while_the_worker_still_reports_progress_on_the_job() -> None:
+    board = WorkerBoard(stale_s=60.0)
+    board.stop("w1", "j1")
+    assert board.take_stops("w1") == ["j1"] and not board.has_stops("w1")
+
+    board.reported("w1", "j1", final=False)  # the SDK missed it: the handler still runs
+    assert board.take_stops("w1") == ["j1"]
+
+    board.reported("w1", "j1", final=True)  # it ended after all: no more stops
+    board.reported("w1", "j1", final=False)
+    assert not board.has_stops("w1")
+
+
+def test_workers_count_as_live_until_stale() -> None:
+    board = WorkerBoard(stale_s=60.0)
+    board.seen("w1", now=100.0)
+    board.seen("w2", now=150.0)
+
+    assert board.live(now=159.0) == {"w1", "w2"}
+    assert board.live(now=160.0) == {"w2"}
