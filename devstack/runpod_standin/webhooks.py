@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -18,7 +19,7 @@ from devstack.runpod_standin.faults import DeliveryPlan
 log = logging.getLogger(__name__)
 
 
-class Outcome:
+class Outcome(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"  # one attempt failed; a retry may follow
     GAVE_UP = "gave-up"  # every attempt failed
