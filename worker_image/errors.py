@@ -1,0 +1,9 @@
+"""The worker's failure kinds. Only the handler turns them into RunPod's ``{"error": ...}``."""
+
+
+class InvalidInput(ValueError):
+    """The job cannot succeed as asked (bad image, unreachable URL...): fail it, do not retry."""
+
+
+class ModelUnavailable(RuntimeError):
+    """No model can be loaded: the weights folder is missing and the tiny fallback is off."""

@@ -1,0 +1,73 @@
+"""RunPod entry point: ``python -m worker_image.handler`` runs the SDK's worker loop.
+
+The handler is glue only: parse the job input, run the worker, map failures to RunPod's
+``{"error": "..."}`` (the job ends FAILED). A failed job never takes the worker down: GPU memory
+is released and the next job starts clean.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import runpod
+import torch
+from pydantic import ValidationError
+
+from schemas.generation import GenerationInput
+from worker_image.errors import InvalidInput
+from worker_image.settings import WorkerSettings
+from worker_image.worker import VideoWorker
+
+log = logging.getLogger(__name__)
+
+Job = dict[str, Any]
+SendProgress = Callable[[Job, dict], None]
+
+
+def make_handler(worker: VideoWorker, send_progress: SendProgress = runpod.serverless.progress_update):
+    def handler(job: Job) -> dict:
+        try:
+            request = GenerationInput.model_validate(job.get("input") or {})
+        except ValidationError as exc:
+            return {"error": f"invalid input: {_describe(exc)}"}
+        try:
+            output = worker.run(request, on_progress=lambda update: send_progress(job, update.to_wire()))
+        except InvalidInput as exc:
+            return {"error": f"invalid input: {exc}"}
+        except Exception as exc:  # noqa: BLE001 - a crash fails the job, never the worker
+            log.exception("job %s failed", request.job_id)
+            error = _crash_message(exc)
+        else:
+            return output.to_wire()
+        # Out of the except block, the traceback and the tensors its frames held are gone.
+        worker.release_memory()
+        return {"error": error}
+
+    return handler
+
+
+def _crash_message(exc: Exception) -> str:
+    if isinstance(exc, torch.OutOfMemoryError):
+        return f"out of GPU memory: {str(exc).splitlines()[0]}"
+    return f"worker error: {type(exc).__name__}: {exc}"
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line per problem, naming the field as the wire spells it (``durationSec: ...``)."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = ".".join(str(part) for part in error["loc"]) or "input"
+        problems.append(f"{where}: {error['msg']}")
+    return "; ".join(problems)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = VideoWorker(WorkerSettings())
+    worker.setup()
+    log.info("model ready: %s on %s", worker.model.label, worker.model.device)
+    runpod.serverless.start({"handler": make_handler(worker)})
+
+
+if __name__ == "__main__":
+    main()

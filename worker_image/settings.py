@@ -1,0 +1,78 @@
+"""The worker's one settings object, read from the environment once at start.
+
+Model
+    ``WAN_WEIGHTS_DIR``         diffusers folder of Wan2.2-TI2V-5B (default ``/runpod-volume/Wan2.2-TI2V-5B-Diffusers``);
+                                loaded in bf16 on CUDA (fp32 on CPU).
+    ``WAN_TINY_FALLBACK``       when that folder is absent, build the tiny random model instead of
+                                failing (default ``true``; set ``false`` in production).
+    ``WAN_STEPS``               denoising steps for the real model (default 50).
+    ``WAN_TINY_STEPS``          denoising steps for the tiny model (default 2: its output is noise anyway).
+    ``WAN_GUIDANCE_SCALE``      classifier-free guidance scale (default 5.0).
+    ``WAN_FLOW_SHIFT``          UniPC flow shift (default 5.0).
+    ``WAN_TINY_SEED``           seed of the tiny model's random weights (default 0).
+    ``WAN_DEVICE``              ``cuda``, ``cpu`` or ``auto`` (default: CUDA when present).
+    ``WORKER_TORCH_THREADS``    CPU threads for torch (default 0: one per core).
+Video
+    ``VIDEO_WIDTH`` / ``VIDEO_HEIGHT``  landscape output size, multiples of 32 (default 1280x704);
+                                portrait swaps them. Tests shrink them; production leaves them.
+    ``VIDEO_X264_PRESET``       libx264 preset (default ``veryfast``), ``VIDEO_X264_CRF`` (default 18).
+    ``WORKER_TMP_DIR``          where MP4s are written before upload (default: the system temp dir).
+Bucket (R2, S3 API)
+    ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY``, ``R2_BUCKET`` (default
+    ``cineweave-outputs``); ``R2_MULTIPART_THRESHOLD_MB`` (default 8).
+Conditioning images
+    ``ALLOW_HTTP_IMAGE_URLS``   accept plain-http image URLs (local stack only; default false).
+    ``IMAGE_FETCH_TIMEOUT_S``   timeout of an image URL fetch (default 10).
+    ``IMAGE_MAX_BYTES``         largest accepted image (default 10 MB).
+    ``IMAGE_MAX_SIDE_PX``       largest accepted image side (default 4096).
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", frozen=True)
+
+    wan_weights_dir: Path = Path("/runpod-volume/Wan2.2-TI2V-5B-Diffusers")
+    wan_tiny_fallback: bool = True
+    wan_steps: int = Field(default=50, ge=1, le=200)
+    wan_tiny_steps: int = Field(default=2, ge=1, le=200)
+    wan_guidance_scale: float = Field(default=5.0, ge=0.0)
+    wan_flow_shift: float = Field(default=5.0, gt=0.0)
+    wan_tiny_seed: int = 0
+    wan_device: Literal["auto", "cuda", "cpu"] = "auto"
+    worker_torch_threads: int = Field(default=0, ge=0)
+
+    video_width: int = Field(default=1280, ge=32)
+    video_height: int = Field(default=704, ge=32)
+    video_x264_preset: str = "veryfast"
+    video_x264_crf: int = Field(default=18, ge=0, le=51)
+    worker_tmp_dir: Path | None = None
+
+    r2_endpoint_url: str | None = None
+    r2_access_key_id: SecretStr = SecretStr("")
+    r2_secret_access_key: SecretStr = SecretStr("")
+    r2_bucket: str = "cineweave-outputs"
+    r2_multipart_threshold_mb: int = Field(default=8, ge=5)
+
+    allow_http_image_urls: bool = False
+    image_fetch_timeout_s: float = Field(default=10.0, gt=0)
+    image_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    image_max_side_px: int = Field(default=4096, gt=0)
+
+    @field_validator("video_width", "video_height")
+    @classmethod
+    def _multiple_of_32(cls, value: int) -> int:
+        # 16x VAE compression times the transformer's 2x2 patch: anything else is silently cropped.
+        if value % 32:
+            raise ValueError(f"must be a multiple of 32, got {value}")
+        return value
+
+    def output_size(self, portrait: bool) -> tuple[int, int]:
+        """``(width, height)`` of the video for the given orientation."""
+        long_side, short_side = max(self.video_width, self.video_height), min(self.video_width, self.video_height)
+        return (short_side, long_side) if portrait else (long_side, short_side)
