@@ -70,6 +70,29 @@ class Deps:
 
         return StatusCache(self.runpod.status, ttl_s=self.settings.runpod_status_cache_s)
 
+    @cached_property
+    def truelayer(self):
+        from functions.adapters.truelayer import Credentials, TrueLayerClient, endpoints
+
+        s = self.settings
+        return TrueLayerClient(
+            endpoints(s.truelayer_environment, s.truelayer_auth_url, s.truelayer_api_base, s.truelayer_hpp_base),
+            Credentials(s.truelayer_client_id, s.truelayer_client_secret.get_secret_value(),
+                        s.truelayer_signing_key_id.get_secret_value(), s.truelayer_signing_private_key.get_secret_value()),
+            s.truelayer_merchant_account_id,
+            scopes="payments recurring_payments:commercial" if s.truelayer_mandates_enabled else "payments",
+            timeout_s=s.truelayer_timeout_s,
+        )
+
+    @cached_property
+    def truelayer_verifier(self):
+        from functions.adapters.truelayer import endpoints
+        from functions.adapters.truelayer_webhooks import JwkSets, WebhookVerifier
+
+        s = self.settings
+        allowed = s.truelayer_webhook_jku_allowlist or (endpoints(s.truelayer_environment).webhook_jwks,)
+        return WebhookVerifier(allowed, JwkSets(min_refresh_interval_s=s.truelayer_jwks_min_refresh_interval_s))
+
 
 _deps: Deps | None = None
 

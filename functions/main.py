@@ -16,9 +16,11 @@ from functions.bootstrap import deps
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import credits_api, expiry, jobs_api, reserve, settlement, submission
+from functions.handlers import payment_events, payments, renewals
 from functions.handlers.users import ensure_user
 from functions.http.endpoint import Call, Reply, serve
 from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
+from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
 
 logs.configure()
 
@@ -79,6 +81,26 @@ def runpod_webhook(request: flask.Request) -> flask.Response:
     return _http(request, "runpod_webhook", settlement.runpod_webhook)
 
 
+@functions_framework.http
+def subscribe(request: flask.Request) -> flask.Response:
+    return _http(request, "subscribe", payments.subscribe)
+
+
+@functions_framework.http
+def topup(request: flask.Request) -> flask.Response:
+    return _http(request, "topup", payments.topup)
+
+
+@functions_framework.http
+def get_account(request: flask.Request) -> flask.Response:
+    return _http(request, "get_account", payments.get_account)
+
+
+@functions_framework.http
+def truelayer_webhook(request: flask.Request) -> flask.Response:
+    return _http(request, "truelayer_webhook", payment_events.truelayer_webhook)
+
+
 # --- Pub/Sub push -------------------------------------------------------------------------------
 @functions_framework.cloud_event
 def reserve_credits(cloud_event: CloudEvent) -> None:
@@ -103,3 +125,18 @@ def settle_job(cloud_event: CloudEvent) -> None:
 @functions_framework.cloud_event
 def expire_jobs(cloud_event: CloudEvent) -> None:
     _event(cloud_event, ClockTicked, expiry.expire_jobs)
+
+
+@functions_framework.cloud_event
+def grant_credits(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, PaymentNotified, payment_events.grant_credits)
+
+
+@functions_framework.cloud_event
+def schedule_renewals(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, RenewalClockTicked, renewals.schedule_renewals)
+
+
+@functions_framework.cloud_event
+def renew_subscription(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, RenewalRequested, renewals.renew_subscription)

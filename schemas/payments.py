@@ -94,6 +94,7 @@ class PaymentDoc(Document):
     mandate_id: str | None = None  # charged on this mandate (no user action)
     renewal: bool = False  # pays a renewal (or, on a mandate, the first period)
     link: str | None = None  # the Hosted Payment Page, while the user has to authorise it
+    truelayer_user_id: str | None = None
     granted_entry_id: str | None = None
     period_start: datetime | None = None  # the plan period it paid for, set when granted
     failure_reason: str | None = None

@@ -13,6 +13,7 @@ from schemas.events import (
     JobRequested,
     JobReserved,
 )
+from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ TOPICS: tuple[Topic, ...] = (
     Topic("job-canceled", JobCanceled, "cancel_generation"),
     Topic("generation-finished", GenerationFinished, "settle_job"),
     Topic("clock-ticked", ClockTicked, "expire_jobs"),
+    Topic("payment-notified", PaymentNotified, "grant_credits"),
+    Topic("renewal-clock-ticked", RenewalClockTicked, "schedule_renewals"),
+    Topic("renewal-requested", RenewalRequested, "renew_subscription"),
 )
 
 DEAD_LETTER_SUFFIX = "-dead-letter"

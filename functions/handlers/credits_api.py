@@ -4,7 +4,7 @@ from functions.bootstrap import Deps
 from functions.core import credits
 from functions.core.jobs import load_user
 from functions.core.paths import ledger_collection, user_path
-from functions.core.plans import EXTRA_CREDIT_PRICE_MINOR, PLANS
+from functions.core.plans import priced
 from functions.handlers.views import ledger_view
 from functions.http.body import json_object
 from functions.http.endpoint import Call, Reply
@@ -25,8 +25,11 @@ def get_credits(call: Call, deps: Deps) -> Reply:
 
 
 def list_plans(call: Call, deps: Deps) -> Reply:
-    plans = [PlanView(plan_id=p.plan_id, name=p.name, monthly_credits=p.monthly_credits, price_minor=p.price_minor, currency="USD") for p in PLANS]
-    return 200, PlanList(plans=plans, extra_credit_price_minor=EXTRA_CREDIT_PRICE_MINOR, currency="USD")
+    s = deps.settings
+    catalogue = priced(s.billing_currency, s.plan_prices_minor, s.extra_credit_price_minor)
+    plans = [PlanView(plan_id=p.plan_id, name=p.name, monthly_credits=p.monthly_credits, price_minor=p.price_minor,
+                      currency=catalogue.currency) for p in catalogue.plans]
+    return 200, PlanList(plans=plans, extra_credit_price_minor=catalogue.extra_credit_price_minor, currency=catalogue.currency)
 
 
 def admin_grant_credits(call: Call, deps: Deps) -> Reply:

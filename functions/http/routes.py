@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import api
+from schemas import api, payments
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin",
           request=api.GrantRequest, response=api.GrantResponse),
     Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public"),
+    Route("POST", "/subscribe", "subscribe", "A payment link for a plan's first month (or a mandate to authorise)",
+          request=payments.SubscribeRequest, response=payments.CheckoutResponse, status=201),
+    Route("POST", "/topup", "topup", "A payment link for extra credits", request=payments.TopUpRequest,
+          response=payments.CheckoutResponse, status=201),
+    Route("GET", "/account", "get_account", "Plan, renewal date, balance and payment history", response=payments.AccountView),
+    Route("POST", "/webhooks/truelayer", "truelayer_webhook", "TrueLayer payment and mandate webhooks (signed)", auth="public"),
 )
 
 
