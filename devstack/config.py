@@ -5,6 +5,7 @@ run beside a developer's stack). Every value here is local-only: none is a real 
 """
 
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,25 @@ from typing import Literal
 ROOT = Path(__file__).resolve().parent.parent
 
 WorkerKind = Literal["video", "test", "none"]
+PORT_OFFSETS = (0, 1, 5, 6, 10, 12, 14, 16, 18)  # gateway, events, pubsub, firestore, runpod, clerk, s3, spare
+
+
+def free_base_port(start: int = 18080, stop: int = 32000, step: int = 20) -> int:
+    """A base port whose whole block is free. Stays below Linux's ephemeral range (32768+), where
+    outgoing connections take local ports and a listener can find its port taken."""
+    for base in range(start, stop, step):
+        if all(_bindable(base + offset) for offset in PORT_OFFSETS):
+            return base
+    raise RuntimeError(f"no free block of ports between {start} and {stop}")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -35,6 +55,10 @@ class StackConfig:
     runpod_webhook_secret: str = "local-webhook-secret"
     s3_access_key: str = "local-access-key"
     s3_secret_key: str = "local-secret-key"
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return tuple(self.base_port + offset for offset in PORT_OFFSETS)
 
     @property
     def gateway_port(self) -> int:

@@ -9,7 +9,7 @@ import requests
 from cli.api import CineWeaveClient
 from devstack import stack as devstack
 from devstack.clerk_dev import DevIssuer
-from devstack.config import StackConfig, environment
+from devstack.config import StackConfig, environment, free_base_port
 
 TEST_FUNCTION_ENV = {
     "RECONCILE_AFTER_S": "1",
@@ -25,7 +25,7 @@ TEST_FUNCTION_ENV = {
 @pytest.fixture(scope="session")
 def stack_config(tmp_path_factory) -> StackConfig:
     return StackConfig(
-        base_port=18080,
+        base_port=free_base_port(18080),
         state_dir=tmp_path_factory.mktemp("devstack"),
         worker="test",
         workers=2,

@@ -53,7 +53,7 @@ a rule applies to the next ``count`` (default 1) webhooks or submitted jobs)
     ``GET  /_control/webhooks``              every delivery attempt: ``{at, jobId, url, outcome:
                                              delivered|failed|gave-up|dropped, copy, attempt,
                                              statusCode | error}``.
-    ``GET  /_control/jobs``                  every job's status with ``createdAt``/``startedAt``/``endedAt``
+    ``GET  /_control/jobs``                  every job's status and ``input`` with ``createdAt``/``startedAt``/``endedAt``
                                              (epoch s) and ``fate`` (a fault awaiting it).
     ``GET  /_control/faults``                the armed faults.
 """

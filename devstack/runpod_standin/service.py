@@ -218,6 +218,7 @@ class StandIn:
                     "startedAt": job.started_at,
                     "endedAt": job.ended_at,
                     "fate": job.fate,
+                    "input": job.input,
                 }
                 for job in self._table.jobs()
             ]
