@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from devstack.truelayer_standin.env import functions_env as truelayer_functions_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 WorkerKind = Literal["video", "test", "none"]
@@ -112,6 +114,18 @@ class StackConfig:
     def clerk_keys_dir(self) -> Path:
         return self.state_dir / "clerk"
 
+    @property
+    def truelayer_port(self) -> int:
+        return self.base_port + 16
+
+    @property
+    def truelayer_url(self) -> str:
+        return f"http://127.0.0.1:{self.truelayer_port}"
+
+    @property
+    def truelayer_keys_dir(self) -> Path:
+        return self.state_dir / "truelayer"
+
     def emulator_env(self) -> dict[str, str]:
         return {
             "GOOGLE_CLOUD_PROJECT": self.project,
@@ -142,6 +156,7 @@ class StackConfig:
             "RUNPOD_API_KEY": self.runpod_api_key,
             "RUNPOD_WEBHOOK_SECRET": self.runpod_webhook_secret,
             "ALLOW_HTTP_IMAGE_URLS": "true",
+            **truelayer_functions_env(self.truelayer_url, self.truelayer_keys_dir, self.base_url),
             **self.function_env,
         }
 

@@ -78,6 +78,13 @@ def backing_services(config: StackConfig) -> list[Service]:
             f"{config.runpod_url}/v2/{config.runpod_endpoint_id}/health",
             None,
         ),
+        Service(
+            "truelayer",
+            [PYTHON, "-m", "devstack.truelayer_standin", "--port", str(config.truelayer_port), "--keys",
+             str(config.truelayer_keys_dir), "--webhook-url", f"{config.base_url}/webhooks/truelayer",
+             "--webhook-retry-delay-s", str(config.webhook_retry_delay_s)],
+            f"{config.truelayer_url}/.well-known/jwks",
+        ),
     ]
 
 
