@@ -1,0 +1,71 @@
+resource "google_firestore_database" "main" {
+  name        = var.firestore_database
+  location_id = var.firestore_location
+  type        = "FIRESTORE_NATIVE"
+
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
+
+  depends_on = [google_project_service.api]
+}
+
+# Idempotency-Key records (functions/core/paths.py IDEMPOTENCY) expire by themselves. Firestore
+# deletes a document within about a day after its expiresAt; the TTL field needs no index.
+resource "google_firestore_field" "idempotency_ttl" {
+  database   = google_firestore_database.main.name
+  collection = "idempotency"
+  field      = "expiresAt"
+
+  ttl_config {}
+
+  index_config {}
+}
+
+# Composite indexes for the queries in the code (single-field ones are automatic):
+#   list_jobs:                 jobs where userId == u order by createdAt desc
+#   expire_videos:             jobs where status == done and expiresAt <= now order by expiresAt
+#   reconcile_running:         jobs where status in [queued, running] and updatedAt <= t order by updatedAt
+#   reannounce_stalled:        jobs where status == pending|reserved and updatedAt <= t order by updatedAt
+# The last two share one index: `in` is served by the same (status, updatedAt) index as `==`.
+resource "google_firestore_index" "jobs_by_user" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "userId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "jobs_by_status_expiry" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "expiresAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "jobs_by_status_update" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updatedAt"
+    order      = "ASCENDING"
+  }
+}

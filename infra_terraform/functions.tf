@@ -1,0 +1,283 @@
+# One Cloud Function (gen2) per entry point of functions/main.py, all built from one source zip.
+#
+# local.functions is the deployment spec: trigger, size, and what each function may touch. The
+# offline checks (tests/infra) derive the same facts from the code and fail on any difference, so
+# a function added to the code, or a setting, secret or topic it starts to use, shows up here as a
+# failing test that prints the entry to write.
+
+locals {
+  python_runtime = "python312"
+  source_zip     = "${path.module}/${var.functions_source_zip}"
+
+  # Settings every HTTP function reads through the shared edge (CORS, Clerk tokens, admin list).
+  env_http      = ["ADMIN_USER_IDS", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S"]
+  env_firestore = ["FIRESTORE_DATABASE", "GOOGLE_CLOUD_PROJECT"]
+  env_r2        = ["R2_BUCKET", "R2_ENDPOINT_URL"]
+  env_runpod    = ["RUNPOD_API_BASE", "RUNPOD_ENDPOINT_ID"]
+  r2_keys       = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]
+
+  functions = {
+    # --- HTTP (behind the API gateway; one warm instance each) ---------------------------------
+    create_job = {
+      trigger   = "http", memory = "512Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 20
+      env       = concat(local.env_http, local.env_firestore, local.env_r2, ["ALLOW_HTTP_IMAGE_URLS", "BLOCKED_TERMS", "IMAGE_MAX_BYTES", "IMAGE_MAX_SIDE_PX", "MAX_ACTIVE_JOBS"])
+      secrets   = local.r2_keys
+      publishes = ["job-requested"]
+      firestore = true
+    }
+    get_job = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 20
+      env       = concat(local.env_http, local.env_firestore, local.env_r2, local.env_runpod, ["RUNPOD_STATUS_CACHE_S"])
+      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
+      publishes = []
+      firestore = true
+    }
+    list_jobs = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 20
+      env       = concat(local.env_http, local.env_firestore, local.env_r2)
+      secrets   = local.r2_keys
+      publishes = []
+      firestore = true
+    }
+    cancel_job = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = ["job-canceled"]
+      firestore = true
+    }
+    get_credits = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    list_plans = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    admin_grant_credits = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    runpod_webhook = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 20
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = ["RUNPOD_WEBHOOK_SECRET"]
+      publishes = ["generation-finished"]
+      firestore = true
+    }
+
+    # --- Pub/Sub push (no warm instance; timeout within the subscription's ack deadline) -------
+    reserve_credits = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
+      env       = local.env_firestore
+      secrets   = []
+      publishes = ["job-reserved"]
+      firestore = true
+    }
+    submit_job = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
+      env       = concat(local.env_firestore, local.env_runpod, ["PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S", "RUNPOD_TTL_S", "SUBMIT_CLAIM_S", "SUBMIT_MAX_ATTEMPTS"])
+      secrets   = ["RUNPOD_API_KEY", "RUNPOD_WEBHOOK_SECRET"]
+      publishes = []
+      firestore = true
+    }
+    cancel_generation = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 10
+      env       = local.env_runpod
+      secrets   = ["RUNPOD_API_KEY"]
+      publishes = []
+      firestore = false
+    }
+    settle_job = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
+      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "VIDEO_TTL_HOURS"])
+      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
+      publishes = []
+      firestore = true
+    }
+    # One tick a minute; two instances at most, since overlapping ticks only repeat guarded work.
+    expire_jobs = {
+      trigger   = "event", memory = "512Mi", timeout_s = 60, min_instances = 0, max_instances = 2
+      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "VIDEO_TTL_HOURS"])
+      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
+      publishes = ["job-requested", "job-reserved"]
+      firestore = true
+    }
+  }
+
+  # Every non-secret field of functions/settings.py, by env var. null keeps the code's default,
+  # deliberately: the check fails on a Settings field missing here, so each new one is decided.
+  settings_env = {
+    GOOGLE_CLOUD_PROJECT                  = var.project_id
+    FIRESTORE_DATABASE                    = var.firestore_database
+    PUBLIC_API_BASE_URL                   = local.public_api_base_url
+    CORS_ALLOWED_ORIGINS                  = join(",", var.web_origins)
+    CLERK_ISSUER                          = var.clerk_issuer
+    CLERK_JWKS_URL                        = null # {issuer}/.well-known/jwks.json
+    CLERK_AUTHORIZED_PARTIES              = join(",", var.web_origins)
+    CLERK_JWKS_MIN_REFRESH_INTERVAL_S     = null
+    JWT_LEEWAY_S                          = null
+    ADMIN_USER_IDS                        = join(",", var.admin_user_ids)
+    MAX_ACTIVE_JOBS                       = null
+    BLOCKED_TERMS                         = join(",", var.blocked_terms)
+    IMAGE_MAX_BYTES                       = null
+    IMAGE_MAX_SIDE_PX                     = null
+    ALLOW_HTTP_IMAGE_URLS                 = "false" # explicit: plain-http image URLs are for the local stack only
+    R2_ENDPOINT_URL                       = local.r2_endpoint_url
+    R2_BUCKET                             = cloudflare_r2_bucket.outputs.name
+    VIDEO_TTL_HOURS                       = tostring(local.video_ttl_hours)
+    RUNPOD_API_BASE                       = null # https://api.runpod.ai/v2
+    RUNPOD_ENDPOINT_ID                    = runpod_endpoint.worker.id
+    RUNPOD_EXECUTION_TIMEOUT_S            = tostring(var.runpod_execution_timeout_s)
+    RUNPOD_TTL_S                          = null
+    RUNPOD_STATUS_CACHE_S                 = null
+    SUBMIT_MAX_ATTEMPTS                   = null
+    SUBMIT_CLAIM_S                        = null
+    GPU_PRICE_PER_SECOND_USD              = tostring(var.gpu_price_per_second_usd)
+    RECONCILE_AFTER_S                     = null
+    REPUBLISH_AFTER_S                     = null
+    BILLING_CURRENCY                      = null
+    PLAN_PRICES_MINOR                     = null
+    EXTRA_CREDIT_PRICE_MINOR              = null
+    TRUELAYER_ENVIRONMENT                 = var.truelayer_environment
+    TRUELAYER_CLIENT_ID                   = var.truelayer_client_id
+    TRUELAYER_MERCHANT_ACCOUNT_ID         = var.truelayer_merchant_account_id
+    TRUELAYER_AUTH_URL                    = null # follow TRUELAYER_ENVIRONMENT
+    TRUELAYER_API_BASE                    = null
+    TRUELAYER_HPP_BASE                    = null
+    TRUELAYER_RETURN_URI                  = "${var.web_origins[0]}/account"
+    TRUELAYER_WEBHOOK_JKU_ALLOWLIST       = null
+    TRUELAYER_WEBHOOK_PATH                = null
+    TRUELAYER_GRANT_ON                    = null
+    TRUELAYER_MANDATES_ENABLED            = null
+    TRUELAYER_JWKS_MIN_REFRESH_INTERVAL_S = null
+    TRUELAYER_TIMEOUT_S                   = null
+    RENEWAL_LINK_LEAD_HOURS               = null
+    RENEWAL_GRACE_DAYS                    = null
+  }
+}
+
+# --- Source ---------------------------------------------------------------------------------
+resource "google_storage_bucket" "source" {
+  name     = "${var.project_id}-functions-source"
+  location = var.region
+
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  versioning {
+    enabled = true
+  }
+
+  # Old source zips are only needed for a quick rollback.
+  lifecycle_rule {
+    condition {
+      age = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  #checkov:skip=CKV_GCP_62:Access logs of a bucket that only Cloud Build reads add cost, not insight; Cloud Audit Logs record admin access.
+  depends_on = [google_project_service.api]
+}
+
+# Named by content, so a changed zip redeploys every function and an unchanged one none.
+resource "google_storage_bucket_object" "source" {
+  name   = "functions-${filemd5(local.source_zip)}.zip"
+  bucket = google_storage_bucket.source.name
+  source = local.source_zip
+}
+
+# --- Identities -------------------------------------------------------------------------------
+resource "google_service_account" "fn" {
+  for_each     = local.functions
+  account_id   = "fn-${replace(each.key, "_", "-")}"
+  display_name = "CineWeave function ${each.key}"
+  description  = "Runtime identity of the ${each.key} function; holds only what its code uses."
+}
+
+resource "google_project_iam_member" "datastore" {
+  for_each = { for name, fn in local.functions : name => fn if fn.firestore }
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+# Builds the functions' images (the default Cloud Build identity is being retired).
+resource "google_service_account" "build" {
+  account_id   = "functions-build"
+  display_name = "CineWeave functions build"
+}
+
+resource "google_project_iam_member" "build" {
+  for_each = toset(["roles/cloudbuild.builds.builder"])
+  project  = var.project_id
+  role     = each.key
+  member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+# --- Functions --------------------------------------------------------------------------------
+resource "google_cloudfunctions2_function" "fn" {
+  for_each    = local.functions
+  name        = replace(each.key, "_", "-")
+  location    = var.region
+  description = "CineWeave ${each.value.trigger} function ${each.key}"
+
+  build_config {
+    runtime         = local.python_runtime
+    entry_point     = each.key
+    service_account = google_service_account.build.id
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  # No event_trigger: the event functions are plain HTTPS services that our own push
+  # subscriptions call (pubsub.tf), with the retry and dead-letter policy of the local stack.
+  service_config {
+    available_memory               = each.value.memory
+    timeout_seconds                = each.value.timeout_s
+    min_instance_count             = each.value.min_instances
+    max_instance_count             = each.value.max_instances
+    ingress_settings               = each.value.trigger == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.fn[each.key].email
+
+    environment_variables = {
+      for name in each.value.env : name => local.settings_env[name] if local.settings_env[name] != null
+    }
+
+    dynamic "secret_environment_variables" {
+      for_each = toset(each.value.secrets)
+      content {
+        key        = secret_environment_variables.value
+        project_id = var.project_id
+        secret     = google_secret_manager_secret.setting[secret_environment_variables.value].secret_id
+        version    = "latest"
+      }
+    }
+  }
+
+  depends_on = [
+    google_project_service.api,
+    google_project_iam_member.build,
+    google_secret_manager_secret_version.value,
+    google_secret_manager_secret_iam_member.reader,
+  ]
+}
