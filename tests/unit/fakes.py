@@ -1,0 +1,88 @@
+"""Small fakes of our own ports (publisher, storage, RunPod client) for unit tests."""
+
+from datetime import UTC, datetime, timedelta
+
+from functions.adapters.runpod import RunPodJobNotFound
+from functions.bootstrap import Deps
+from functions.settings import Settings
+from functions.store.memory import MemoryStore
+from schemas.runpod import RunPodState, RunPodStatus
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.events = []
+
+    def publish(self, event) -> str:
+        self.events.append(event)
+        return str(len(self.events))
+
+
+class FakeStorage:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = body
+
+    def presigned_get(self, key: str, expires_in: timedelta) -> str:
+        return f"https://r2.example/{key}?expires={int(expires_in.total_seconds())}"
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+
+class FakeRunPod:
+    """Answers /run from a script of results (an id, or an exception to raise)."""
+
+    def __init__(self, run_results=None) -> None:
+        self.run_results = list(run_results or [])
+        self.runs: list[dict] = []
+        self.canceled: list[str] = []
+        self.statuses: dict[str, RunPodStatus] = {}
+        self.before_run = None  # a hook: what happens elsewhere while /run is in flight
+
+    def run(self, input, webhook, execution_timeout_ms, ttl_ms) -> str:
+        self.runs.append({"input": input, "webhook": webhook})
+        if self.before_run:
+            self.before_run()
+        result = self.run_results.pop(0) if self.run_results else f"rp-{len(self.runs)}"
+        if isinstance(result, Exception):
+            raise result
+        self.statuses[result] = RunPodStatus(id=result, status=RunPodState.IN_QUEUE)
+        return result
+
+    def status(self, job_id: str) -> RunPodStatus:
+        if job_id not in self.statuses:
+            raise RunPodJobNotFound(job_id)
+        return self.statuses[job_id]
+
+    def cancel(self, job_id: str) -> RunPodStatus:
+        self.canceled.append(job_id)
+        return self.status(job_id)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_deps(**settings) -> Deps:
+    defaults = {"runpod_webhook_secret": "test-secret", "runpod_api_key": "rp-key", "submit_max_attempts": 3}
+    return Deps(
+        Settings(**{**defaults, **settings}),
+        clock=Clock(),
+        store=MemoryStore(),
+        publisher=FakePublisher(),
+        storage=FakeStorage(),
+        runpod=FakeRunPod(),
+    )
