@@ -1,0 +1,111 @@
+"""Latency of the API and of the pipeline's own overhead, on a fresh local stack (test worker).
+
+    python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30]
+
+Prints p50/p99 of GET /jobs/{id} and GET /credits at N concurrent clients, and from server-side
+timestamps (job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run
+received, webhook received -> job done.
+"""
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import requests
+
+from cli.api import TERMINAL, CineWeaveClient
+from devstack import stack
+from devstack.clerk_dev import DevIssuer
+from devstack.config import StackConfig, free_base_port
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def row(name: str, values_s: list[float]) -> str:
+    ms = [v * 1000 for v in values_s]
+    return f"| {name:<40} | {len(ms):>5} | {percentile(ms, 50):>8.1f} | {percentile(ms, 99):>8.1f} | {max(ms):>8.1f} |"
+
+
+def _timed(call) -> float:
+    start = time.perf_counter()
+    response = call()
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, response.text
+    return elapsed
+
+
+def api_latency(clients: list[CineWeaveClient], job_ids: list[str], per_client: int) -> dict[str, list[float]]:
+    def hammer(n: int, path_of) -> list[float]:
+        client = clients[n]
+        session_calls = [lambda p=path_of(n, i): client.request("GET", p) for i in range(per_client)]
+        return [_timed(call) for call in session_calls]
+
+    results = {}
+    for name, path_of in (("GET /jobs/{id}", lambda n, i: f"/jobs/{job_ids[n]}"), ("GET /credits", lambda n, i: "/credits")):
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results[name] = [t for ts in pool.map(lambda n: hammer(n, path_of), range(len(clients))) for t in ts]
+    return results
+
+
+def pipeline_overheads(config: StackConfig, client: CineWeaveClient, jobs: int) -> dict[str, list[float]]:
+    ids = []
+    for n in range(jobs):
+        ids.append(client.create_job(f"benchmark clip {n}", 5)["jobId"])
+        client.wait(ids[-1], lambda j: j["status"] in TERMINAL, timeout_s=60, interval_s=0.05)
+    control = f"{config.runpod_url}/_control"
+    runs = {r["body"]["input"]["jobId"]: r["at"] for r in requests.get(f"{control}/runs", timeout=10).json() if r.get("statusCode") == 200}
+    rp_to_job = {j["id"]: (j.get("input") or {}).get("jobId") for j in requests.get(f"{control}/jobs", timeout=10).json()}
+    delivered = {rp_to_job[w["jobId"]]: w["at"] for w in requests.get(f"{control}/webhooks", timeout=10).json() if w["outcome"] == "delivered"}
+    out: dict[str, list[float]] = {"create -> reserved": [], "create -> RunPod /run received": [], "webhook received -> done": []}
+    for job_id in ids:
+        history = {h["status"]: datetime.fromisoformat(h["at"]).timestamp() for h in client.job(job_id)["history"]}
+        out["create -> reserved"].append(history["reserved"] - history["pending"])
+        out["create -> RunPod /run received"].append(runs[job_id] - history["pending"])
+        out["webhook received -> done"].append(history["done"] - delivered[job_id])
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.bench")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=50, help="requests per client per endpoint")
+    parser.add_argument("--jobs", type=int, default=30)
+    args = parser.parse_args(argv)
+
+    config = StackConfig(base_port=free_base_port(21080), state_dir=Path(tempfile.mkdtemp(prefix="cineweave-bench-")),
+                         worker="test", workers=2)
+    stack.up(config)
+    try:
+        issuer = DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
+        admin = CineWeaveClient(config.base_url, issuer.mint("user_admin", azp=config.base_url, admin=True))
+        users = [f"user_bench{uuid.uuid4().hex[:8]}" for _ in range(args.clients)]
+        clients = [CineWeaveClient(config.base_url, issuer.mint(u, azp=config.base_url)) for u in users]
+        for user in users:
+            admin.grant(user, args.jobs + 1)
+        job_ids = [c.create_job("a job to read", 5)["jobId"] for c in clients]
+        for c, job_id in zip(clients, job_ids):
+            c.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=60, interval_s=0.05)
+        results = {**api_latency(clients, job_ids, args.requests), **pipeline_overheads(config, clients[0], args.jobs)}
+    finally:
+        stack.down(config)
+
+    print(f"\nCineWeave local-stack benchmark — {platform.node()}, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}; {args.clients} concurrent clients x {args.requests} requests; {args.jobs} jobs")
+    print("| what                                     |     n |  p50 ms |  p99 ms |  max ms |")
+    print("|------------------------------------------|-------|---------|---------|---------|")
+    for name, values in results.items():
+        print(row(name, values))
+    print(f"\nmean GET /jobs/{{id}}: {statistics.mean(results['GET /jobs/{id}']) * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
