@@ -66,6 +66,16 @@ class CineWeaveClient:
     def plans(self) -> dict[str, Any]:
         return self._json("GET", "/plans")
 
+    def subscribe(self, plan_id: str, payer: dict[str, str] | None = None, renew_with: str = "link") -> dict[str, Any]:
+        body = {"planId": plan_id, "renewWith": renew_with, **({"payer": payer} if payer else {})}
+        return self._json("POST", "/subscribe", json=body)
+
+    def topup(self, credits: int, payer: dict[str, str] | None = None) -> dict[str, Any]:
+        return self._json("POST", "/topup", json={"credits": credits, **({"payer": payer} if payer else {})})
+
+    def account(self) -> dict[str, Any]:
+        return self._json("GET", "/account")
+
     def grant(self, user_id: str, credits: int, grant_id: str | None = None) -> dict[str, Any]:
         body = {"userId": user_id, "credits": credits, "grantId": grant_id or uuid.uuid4().hex}
         return self._json("POST", "/admin/grants", json=body)

@@ -38,9 +38,14 @@ class WebhookSender:
 
     def send(self, bodies: list[dict[str, Any]], copies: int = 1, concurrent: bool = False, signature: str = "valid") -> list[str]:
         """Delivers ``bodies`` in order, in the background; returns their event ids."""
-        bodies = [{**body, "event_id": str(uuid.uuid4()), "event_version": 1} for body in bodies]
+        bodies = [with_event_id(body) for body in bodies]
         threading.Thread(target=self._deliver_all, args=(bodies, copies, concurrent, signature), daemon=True).start()
         return [body["event_id"] for body in bodies]
+
+    def signed(self, body: dict[str, Any], signature: str = "valid") -> tuple[str, dict[str, str]]:
+        """The exact body and headers a delivery of ``body`` carries."""
+        raw = json.dumps(body, separators=(",", ":"))
+        return raw, self._headers(raw, signature)
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -52,8 +57,7 @@ class WebhookSender:
 
     def _deliver_all(self, bodies: list[dict[str, Any]], copies: int, concurrent: bool, signature: str) -> None:
         for body in bodies:
-            raw = json.dumps(body, separators=(",", ":"))
-            headers = self._headers(raw, signature)
+            raw, headers = self.signed(body, signature)
             if concurrent:
                 start = threading.Barrier(copies)
                 threads = [threading.Thread(target=self._deliver, args=(body, raw, headers, n, start), daemon=True)
@@ -98,3 +102,7 @@ class WebhookSender:
                 return
             if attempt <= self._retries:
                 time.sleep(self._retry_delay_s)
+
+
+def with_event_id(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "event_id": str(uuid.uuid4()), "event_version": 1}
