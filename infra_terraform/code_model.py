@@ -20,6 +20,9 @@ where handler code names them.
 from __future__ import annotations
 
 import ast
+import hashlib
+import importlib.util
+import re
 import sys
 import typing
 from collections.abc import Iterator
@@ -31,6 +34,7 @@ PACKAGE = "functions"
 BOOTSTRAP = "functions.bootstrap"
 ENTRY_MODULE = "functions.main"
 _TRIGGERS = {"http": "http", "cloud_event": "event"}
+_KEY_FOLDER = re.compile(r"[a-z][a-z0-9_-]*/")  # f"inputs/{job_id}.png": a key in a bucket folder
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,8 @@ class CodeModel:
     """The code under ``root`` as the infrastructure sees it. Imports ``schemas`` and ``functions.settings``."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        if str(self.root) not in sys.path:
+        self.root = Path(root).resolve()
+        if importlib.util.find_spec("schemas") is None:  # run as a script from anywhere
             sys.path.insert(0, str(self.root))
         paths = {}
         for path in sorted((self.root / PACKAGE).rglob("*.py")):
@@ -98,13 +102,21 @@ class CodeModel:
                         found[node.name] = _TRIGGERS[target.attr]
         return found
 
+    def _load(self, relative: str):
+        """A module of this tree, loaded from its file (so a changed copy of the tree is read as is)."""
+        path = self.root / relative
+        name = f"_infra_code_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
     @cached_property
     def settings(self) -> dict[str, Setting]:
         """Settings field -> its env var and whether it is a secret (``SecretStr``)."""
         from pydantic import SecretStr
 
-        from functions.settings import Settings
-
+        Settings = self._load("functions/settings.py").Settings
         result = {}
         for name, info in Settings.model_fields.items():
             annotation = info.annotation
@@ -115,30 +127,57 @@ class CodeModel:
     @cached_property
     def topics(self) -> dict[str, tuple[str, str]]:
         """Topic name -> (event class name, consumer entry point)."""
-        from schemas.topics import TOPICS
+        return {t.name: (t.event.__name__, t.consumer) for t in self._topics_module.TOPICS}
 
-        return {t.name: (t.event.__name__, t.consumer) for t in TOPICS}
+    @cached_property
+    def topic_events(self) -> dict[str, type]:
+        """Topic name -> its event model (to validate bodies the infrastructure sends)."""
+        return {t.name: t.event for t in self._topics_module.TOPICS}
 
     @cached_property
     def delivery(self):
-        from schemas.topics import DEAD_LETTER_SUFFIX, DELIVERY
+        """``(DELIVERY, DEAD_LETTER_SUFFIX)`` of schemas/topics.py."""
+        return self._topics_module.DELIVERY, self._topics_module.DEAD_LETTER_SUFFIX
 
-        return DELIVERY, DEAD_LETTER_SUFFIX
+    @cached_property
+    def _topics_module(self):
+        return self._load("schemas/topics.py")
 
     @cached_property
     def event_classes(self) -> frozenset[str]:
-        import schemas.events as events
+        """Names of every ``schemas.events.Event`` subclass in the ``schemas`` package."""
+        import importlib
+        import pkgutil
 
-        return frozenset(
-            name for name, obj in vars(events).items()
-            if isinstance(obj, type) and issubclass(obj, events.Event) and obj.__module__ == events.__name__
-        )
+        import schemas
+        from schemas.events import Event
+
+        for info in pkgutil.iter_modules(schemas.__path__):
+            importlib.import_module(f"schemas.{info.name}")
+        found, pending = set(), [Event]
+        while pending:
+            for sub in pending.pop().__subclasses__():
+                if sub.__name__ not in found:
+                    found.add(sub.__name__)
+                    pending.append(sub)
+        return frozenset(found)
 
     @cached_property
     def routes(self):
-        from functions.http.routes import ROUTES
+        """``ROUTES`` of functions/http/routes.py: the public HTTP surface."""
+        return self._load("functions/http/routes.py").ROUTES
 
-        return ROUTES
+    @cached_property
+    def r2_key_prefixes(self) -> frozenset[str]:
+        """Leading folders of the object keys the functions write (``f"inputs/{job_id}..."``)."""
+        found = set()
+        for module in self._modules.values():
+            for node in ast.walk(module.tree):
+                if isinstance(node, ast.JoinedStr) and len(node.values) > 1:
+                    head = node.values[0]
+                    if isinstance(head, ast.Constant) and isinstance(head.value, str) and _KEY_FOLDER.fullmatch(head.value):
+                        found.add(head.value)
+        return frozenset(found)
 
     # --- what each function needs ------------------------------------------------------------
     def needs(self, entry_point: str) -> Needs:

@@ -10,11 +10,14 @@ locals {
   source_zip     = "${path.module}/${var.functions_source_zip}"
 
   # Settings every HTTP function reads through the shared edge (CORS, Clerk tokens, admin list).
-  env_http      = ["ADMIN_USER_IDS", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S"]
-  env_firestore = ["FIRESTORE_DATABASE", "GOOGLE_CLOUD_PROJECT"]
-  env_r2        = ["R2_BUCKET", "R2_ENDPOINT_URL"]
-  env_runpod    = ["RUNPOD_API_BASE", "RUNPOD_ENDPOINT_ID"]
-  r2_keys       = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]
+  env_http       = ["ADMIN_USER_IDS", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S"]
+  env_firestore  = ["FIRESTORE_DATABASE", "GOOGLE_CLOUD_PROJECT"]
+  env_r2         = ["R2_BUCKET", "R2_ENDPOINT_URL"]
+  env_runpod     = ["RUNPOD_API_BASE", "RUNPOD_ENDPOINT_ID"]
+  env_billing    = ["BILLING_CURRENCY", "EXTRA_CREDIT_PRICE_MINOR", "PLAN_PRICES_MINOR"]
+  env_truelayer  = ["TRUELAYER_API_BASE", "TRUELAYER_AUTH_URL", "TRUELAYER_CLIENT_ID", "TRUELAYER_ENVIRONMENT", "TRUELAYER_HPP_BASE", "TRUELAYER_MANDATES_ENABLED", "TRUELAYER_MERCHANT_ACCOUNT_ID", "TRUELAYER_RETURN_URI", "TRUELAYER_TIMEOUT_S"]
+  r2_keys        = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]
+  truelayer_keys = ["TRUELAYER_CLIENT_SECRET", "TRUELAYER_SIGNING_KEY_ID", "TRUELAYER_SIGNING_PRIVATE_KEY"]
 
   functions = {
     # --- HTTP (behind the API gateway; one warm instance each) ---------------------------------
@@ -74,6 +77,35 @@ locals {
       publishes = ["generation-finished"]
       firestore = true
     }
+    subscribe = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_truelayer)
+      secrets   = local.truelayer_keys
+      publishes = []
+      firestore = true
+    }
+    topup = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_truelayer)
+      secrets   = local.truelayer_keys
+      publishes = []
+      firestore = true
+    }
+    get_account = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore, local.env_billing)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    # Verifies TrueLayer's signature with TrueLayer's public keys: no secret needed.
+    truelayer_webhook = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore, ["TRUELAYER_ENVIRONMENT", "TRUELAYER_JWKS_MIN_REFRESH_INTERVAL_S", "TRUELAYER_WEBHOOK_JKU_ALLOWLIST", "TRUELAYER_WEBHOOK_PATH"])
+      secrets   = []
+      publishes = ["payment-notified"]
+      firestore = true
+    }
 
     # --- Pub/Sub push (no warm instance; timeout within the subscription's ack deadline) -------
     reserve_credits = {
@@ -110,6 +142,27 @@ locals {
       env       = concat(local.env_firestore, local.env_r2, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "VIDEO_TTL_HOURS"])
       secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
       publishes = ["job-requested", "job-reserved"]
+      firestore = true
+    }
+    grant_credits = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 10
+      env       = concat(local.env_firestore, ["RENEWAL_GRACE_DAYS", "TRUELAYER_GRANT_ON"])
+      secrets   = []
+      publishes = ["renewal-requested"]
+      firestore = true
+    }
+    schedule_renewals = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 2
+      env       = concat(local.env_firestore, ["RENEWAL_GRACE_DAYS", "RENEWAL_LINK_LEAD_HOURS"])
+      secrets   = []
+      publishes = ["renewal-requested"]
+      firestore = true
+    }
+    renew_subscription = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 10
+      env       = concat(local.env_firestore, local.env_billing, local.env_truelayer, ["RENEWAL_GRACE_DAYS"])
+      secrets   = local.truelayer_keys
+      publishes = []
       firestore = true
     }
   }

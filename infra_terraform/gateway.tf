@@ -15,7 +15,8 @@ locals {
 
   # Paths that outside services call back (outputs.tf prints their full URLs).
   webhook_paths = {
-    runpod = "/webhooks/runpod"
+    runpod    = "/webhooks/runpod"
+    truelayer = "/webhooks/truelayer"
   }
 }
 

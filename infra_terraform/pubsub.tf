@@ -15,11 +15,14 @@ locals {
 
   # schemas.topics.TOPICS: topic -> the event function subscribed to it
   topics = {
-    "job-requested"       = { consumer = "reserve_credits" }
-    "job-reserved"        = { consumer = "submit_job" }
-    "job-canceled"        = { consumer = "cancel_generation" }
-    "generation-finished" = { consumer = "settle_job" }
-    "clock-ticked"        = { consumer = "expire_jobs" }
+    "job-requested"        = { consumer = "reserve_credits" }
+    "job-reserved"         = { consumer = "submit_job" }
+    "job-canceled"         = { consumer = "cancel_generation" }
+    "generation-finished"  = { consumer = "settle_job" }
+    "clock-ticked"         = { consumer = "expire_jobs" }
+    "payment-notified"     = { consumer = "grant_credits" }
+    "renewal-clock-ticked" = { consumer = "schedule_renewals" }
+    "renewal-requested"    = { consumer = "renew_subscription" }
   }
 
   pubsub_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"

@@ -1,16 +1,26 @@
-# The minute tick for expire_jobs. Scheduler cannot put the time in the body, so it sends a
-# ClockTicked without occurredAt and the event model fills it with the time of parsing.
-resource "google_cloud_scheduler_job" "clock_tick" {
-  name      = "clock-tick"
+# Clock ticks: the minute tick for expire_jobs (expiry and reconciliation) and the hourly one for
+# schedule_renewals. Scheduler cannot put the time in the body, so it sends the event without
+# occurredAt and the event models fill it with the time of parsing.
+
+locals {
+  clock_ticks = {
+    "clock-ticked"         = { schedule = "* * * * *", event = "ClockTicked" }
+    "renewal-clock-ticked" = { schedule = "0 * * * *", event = "RenewalClockTicked" }
+  }
+}
+
+resource "google_cloud_scheduler_job" "tick" {
+  for_each  = local.clock_ticks
+  name      = each.key
   region    = var.region
-  schedule  = "* * * * *"
+  schedule  = each.value.schedule
   time_zone = "Etc/UTC"
 
   pubsub_target {
-    topic_name = google_pubsub_topic.event["clock-ticked"].id
+    topic_name = google_pubsub_topic.event[each.key].id
     data       = base64encode(jsonencode({ schemaVersion = 1 }))
     attributes = {
-      eventType     = "ClockTicked"
+      eventType     = each.value.event
       schemaVersion = "1"
     }
   }

@@ -600,6 +600,8 @@ def _index(value: Any, key: Any) -> Any:
 
 
 def _apply(op: str, left: Any, right: Any) -> Any:
+    if op in ("==", "!=") and (left is None or right is None) and (_is_unknown(left) or _is_unknown(right)):
+        return op == "!="  # a reference to an attribute or a required variable is never null
     if _is_unknown(left) or _is_unknown(right):
         return Ref(f"({left} {op} {right})")
     return {
