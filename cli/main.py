@@ -50,25 +50,30 @@ def cmd_grant(args: argparse.Namespace) -> None:
     _print(_client(admin=True).grant(args.user, args.credits))
 
 
-def cmd_create(args: argparse.Namespace) -> None:
-    client = _client()
-    created = client.create_job(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url)
-    if not args.wait:
-        _print(created)
-        return
-    job_id = created["jobId"]
+def follow(client: CineWeaveClient, job_id: str, out: Path | None, timeout_s: float) -> Path:
+    """Show the job's progress until it ends; download its MP4 and return where it was saved."""
     print(f"job {job_id} accepted", file=sys.stderr)
     bar = ProgressBar(sys.stderr)
-    job = client.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=args.timeout, on_poll=bar.update)
+    job = client.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=timeout_s, on_poll=bar.update)
     bar.close()
     if job["status"] != "done":
         error = job.get("error") or {}
         raise SystemExit(f"job {job_id} ended {job['status']}: {error.get('message', '')}")
-    out = args.out or Path(f"{job_id}.mp4")
+    out = out or Path(f"{job_id}.mp4")
+    out.parent.mkdir(parents=True, exist_ok=True)
     client.download(job["video"]["url"], out)
     video = job["video"]
-    print(f"saved {video['width']}x{video['height']} {video['fps']} fps {video['frames']} frames to:", file=sys.stderr)
-    print(out.resolve())
+    print(f"saved {video['width']}x{video['height']}, {video['fps']} fps, {video['frames']} frames", file=sys.stderr)
+    return out.resolve()
+
+
+def cmd_create(args: argparse.Namespace) -> None:
+    client = _client()
+    created = client.create_job(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url)
+    if args.wait:
+        print(follow(client, created["jobId"], args.out, args.timeout))
+    else:
+        _print(created)
 
 
 def cmd_status(args: argparse.Namespace) -> None:
