@@ -87,6 +87,7 @@ class CodeModel:
             parts = path.relative_to(self.root).with_suffix("").parts
             paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
         self._module_names = frozenset(paths)
+        self._needs: dict[str, Needs] = {}
         self._modules: dict[str, _Module] = {name: self._index(name, path) for name, path in paths.items()}
 
     # --- the code's registries ---------------------------------------------------------------
@@ -181,6 +182,11 @@ class CodeModel:
 
     # --- what each function needs ------------------------------------------------------------
     def needs(self, entry_point: str) -> Needs:
+        if entry_point not in self._needs:
+            self._needs[entry_point] = self._derive(entry_point)
+        return self._needs[entry_point]
+
+    def _derive(self, entry_point: str) -> Needs:
         reach = _Reach()
         for module, node in self._walk(ENTRY_MODULE, entry_point):
             self._scan(module, node, reach, deps_names={"deps"})

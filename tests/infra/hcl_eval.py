@@ -12,9 +12,11 @@ points at.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +75,7 @@ class Config:
         self._locals: dict[str, Any] = {}
         self._evaluating: set[str] = set()
         for path in sorted(self.directory.glob("*.tf")):
-            with path.open() as handle:
-                parsed = hcl2.load(handle, serialization_options=_OPTIONS)
+            parsed = _parse(path.read_text())
             for block in parsed.get("resource", []):
                 for rtype, named in block.items():
                     for rname, body in named.items():
@@ -133,14 +134,14 @@ class Config:
 
     # --- resources ---------------------------------------------------------------------------
     def instances(self, rtype: str, rname: str | None = None) -> list[Instance]:
-        found = []
-        for (t, n), body in self.resources.items():
-            if t == rtype and (rname is None or n == rname):
-                found.extend(self._expand(t, n, body))
-        return found
+        return [i for (t, n), expanded in self._expanded.items() if t == rtype and (rname is None or n == rname) for i in expanded]
 
     def all_instances(self) -> list[Instance]:
-        return [i for (t, n), body in self.resources.items() for i in self._expand(t, n, body)]
+        return [i for expanded in self._expanded.values() for i in expanded]
+
+    @cached_property
+    def _expanded(self) -> dict[tuple[str, str], list[Instance]]:
+        return {(t, n): self._expand(t, n, body) for (t, n), body in self.resources.items()}
 
     def _expand(self, rtype: str, rname: str, body: dict[str, Any]) -> list[Instance]:
         if "for_each" in body:
@@ -195,6 +196,16 @@ class Config:
             keys = collection.keys() if isinstance(collection, dict) else collection
             return {k: _RefObject(f"{rtype}.{rname}[{json.dumps(k)}]") for k in keys}
         return _RefObject(f"{rtype}.{rname}")
+
+
+_PARSED: dict[str, dict] = {}
+
+
+def _parse(text: str) -> dict:
+    """python-hcl2's reading of one file; copies of a tree share the unchanged files' parse."""
+    if text not in _PARSED:
+        _PARSED[text] = hcl2.loads(text, serialization_options=_OPTIONS)
+    return copy.deepcopy(_PARSED[text])
 
 
 def _is_block_list(body: dict[str, Any], key: str) -> bool:
