@@ -20,7 +20,9 @@ MAX_RENEWAL_ATTEMPTS = 3  # payment links or mandate charges per period before w
 def add_month(moment: datetime, anchor_day: int) -> datetime:
     year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
     day = min(anchor_day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
+    # A plain datetime, not ``replace``: Firestore's DatetimeWithNanoseconds loses its nanoseconds
+    # field through ``replace`` and then cannot be written back.
+    return datetime(year, month, day, moment.hour, moment.minute, moment.second, moment.microsecond, tzinfo=moment.tzinfo)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,15 @@ def test_periods_end_on_the_anchor_day_clamped_to_short_months():
     assert add_month(datetime(2028, 1, 30, tzinfo=UTC), 30) == datetime(2028, 2, 29, tzinfo=UTC)  # leap year
 
 
+def test_periods_from_firestore_timestamps_can_be_written_back():
+    from google.api_core.datetime_helpers import DatetimeWithNanoseconds
+
+    stored = DatetimeWithNanoseconds(2027, 1, 31, 9, 30, nanosecond=5000, tzinfo=UTC)
+    period = next_period(_sub(status=SubscriptionStatus.ACTIVE, current_period_end=stored, anchor_day=31), stored, GRACE)
+    # ``replace`` would have returned a DatetimeWithNanoseconds that the Firestore client cannot encode.
+    assert type(period.end) is datetime and period.end == datetime(2027, 2, 28, 9, 30, 0, 5, tzinfo=UTC)
+
+
 def test_contiguous_periods_start_in_distinct_months_so_monthly_ids_never_repeat():
     sub, ids = None, []
     for _ in range(30):
