@@ -15,7 +15,7 @@ from functions import logs
 from functions.bootstrap import deps
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
-from functions.handlers import credits_api, expiry, jobs_api, reserve, settlement, submission
+from functions.handlers import admin, credits_api, expiry, jobs_api, reserve, settlement, submission
 from functions.handlers import payment_events, payments, renewals
 from functions.handlers.users import ensure_user
 from functions.http.endpoint import Call, Reply, serve
@@ -74,6 +74,21 @@ def list_plans(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def admin_grant_credits(request: flask.Request) -> flask.Response:
     return _http(request, "admin_grant_credits", credits_api.admin_grant_credits)
+
+
+@functions_framework.http
+def admin_list_jobs(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_list_jobs", admin.list_jobs)
+
+
+@functions_framework.http
+def admin_list_users(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_list_users", admin.list_users)
+
+
+@functions_framework.http
+def admin_daily_stats(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_daily_stats", admin.daily_stats)
 
 
 @functions_framework.http

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     submit_max_attempts: int = Field(default=5, ge=1)
     submit_claim_s: float = 60.0
     gpu_price_per_second_usd: float = 0.00116
+    usd_per_billing_unit: float = Field(default=1.27, gt=0)  # the admin margin: revenue (billing currency) in USD
 
     # Expiry and reconciliation (clock ticks)
     reconcile_after_s: float = 120.0

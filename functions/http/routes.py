@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import api, payments
+from schemas import admin, api, payments
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public", response=api.PlanList),
     Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin",
           request=api.GrantRequest, response=api.GrantResponse),
+    Route("GET", "/admin/jobs", "admin_list_jobs", "Jobs across users, filtered by status, user and date", auth="admin",
+          response=admin.AdminJobList),
+    Route("GET", "/admin/users", "admin_list_users", "Users with their balances and plans", auth="admin",
+          response=admin.AdminUserList),
+    Route("GET", "/admin/stats/daily", "admin_daily_stats", "Credit burn, GPU spend, revenue and margin per day",
+          auth="admin", response=admin.DailyStats),
     Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public"),
     Route("POST", "/subscribe", "subscribe", "A payment link for a plan's first month (or a mandate to authorise)",
           request=payments.SubscribeRequest, response=payments.CheckoutResponse, status=201),
