@@ -274,11 +274,19 @@ resource "google_service_account" "build" {
   display_name = "CineWeave functions build"
 }
 
+# The three grants Cloud Functions documents for a custom build identity, nothing broader:
+# write build logs, push the function images, read the source zip (this bucket only).
 resource "google_project_iam_member" "build" {
-  for_each = toset(["roles/cloudbuild.builds.builder"])
+  for_each = toset(["roles/logging.logWriter", "roles/artifactregistry.writer"])
   project  = var.project_id
   role     = each.key
   member   = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_storage_bucket_iam_member" "build_reads_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
 }
 
 # --- Functions --------------------------------------------------------------------------------
@@ -322,7 +330,9 @@ resource "google_cloudfunctions2_function" "fn" {
         key        = secret_environment_variables.value
         project_id = var.project_id
         secret     = google_secret_manager_secret.setting[secret_environment_variables.value].secret_id
-        version    = "latest"
+        # The exact version, not "latest": a rotated value changes it, which rolls out a new
+        # revision, so every instance reads the new value without a manual redeploy.
+        version = google_secret_manager_secret_version.value[secret_environment_variables.value].version
       }
     }
   }
@@ -330,6 +340,7 @@ resource "google_cloudfunctions2_function" "fn" {
   depends_on = [
     google_project_service.api,
     google_project_iam_member.build,
+    google_storage_bucket_iam_member.build_reads_source,
     google_secret_manager_secret_version.value,
     google_secret_manager_secret_iam_member.reader,
   ]

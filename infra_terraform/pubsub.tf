@@ -37,7 +37,8 @@ locals {
 
 resource "google_pubsub_topic" "event" {
   for_each = local.topics
-  name     = each.key
+  #checkov:skip=CKV_GCP_83:Messages carry ids and states (job, payment, user ids), no content or card data; Google-managed encryption at rest suffices and a CMEK key ring would add cost and an outage mode (a disabled key stops the pipeline).
+  name = each.key
 
   message_retention_duration = "86400s"
 
@@ -46,7 +47,8 @@ resource "google_pubsub_topic" "event" {
 
 resource "google_pubsub_topic" "dead_letter" {
   for_each = local.topics
-  name     = "${each.key}${local.dead_letter_suffix}"
+  #checkov:skip=CKV_GCP_83:Messages carry ids and states (job, payment, user ids), no content or card data; Google-managed encryption at rest suffices and a CMEK key ring would add cost and an outage mode (a disabled key stops the pipeline).
+  name = "${each.key}${local.dead_letter_suffix}"
 
   message_retention_duration = "604800s"
 

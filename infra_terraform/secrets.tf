@@ -35,7 +35,6 @@ resource "google_secret_manager_secret" "setting" {
     auto {}
   }
 
-  #checkov:skip=CKV_GCP_111:Google-managed encryption is enough for these API keys; a CMEK would add a key ring to run and pay for without changing who can read them (IAM below).
   depends_on = [google_project_service.api]
 }
 
@@ -46,6 +45,9 @@ resource "google_secret_manager_secret_version" "value" {
   secret_data = lookup(var.secret_values, each.key, null)
 
   lifecycle {
+    # The new version exists before the functions move to it; the old one goes last.
+    create_before_destroy = true
+
     precondition {
       condition     = lookup(var.secret_values, each.key, null) != null
       error_message = "secret_values lacks ${each.key}, which a deployed function mounts."
