@@ -12,11 +12,13 @@ T = TypeVar("T")
 
 def retry_on_conflict(
     attempt: Callable[[], T],
-    max_attempts: int = 12,
+    max_attempts: int = 40,
     base_delay_s: float = 0.005,
     max_delay_s: float = 0.25,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
+    # 40 attempts let one burst of ~50 writers on a single document all land (one commits per
+    # round); beyond that the caller gets a transient error (HTTP 503, or a Pub/Sub redelivery).
     for n in range(max_attempts):
         try:
             return attempt()
