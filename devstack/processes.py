@@ -48,7 +48,7 @@ def stop(name: str, state_dir: Path, sig: int = signal.SIGTERM, timeout_s: float
     pid = int(pid_file.read_text())
     _signal_group(pid, sig)
     deadline = time.monotonic() + timeout_s
-    while _group_alive(pid) and time.monotonic() < deadline:
+    while group_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     _signal_group(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
@@ -100,7 +100,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     """Any process of the group still running? Zombies don't count: an orphan's zombie lingers
     until init reaps it, and waiting for that would stall every `make down`."""
     if pgid in _children and _children[pgid].poll() is not None:

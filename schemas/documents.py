@@ -118,3 +118,4 @@ class IdempotencyRecord(Document):
     request_hash: str
     job_id: str
     created_at: datetime
+    expires_at: datetime | None = None  # Firestore's TTL policy deletes the record after this

@@ -7,7 +7,7 @@ past the state it expects and writes nothing.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from functions.core import ledger
@@ -20,6 +20,7 @@ from schemas.generation import GenerationOutput
 from schemas.jobs import JobStatus
 
 log = logging.getLogger(__name__)
+IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)  # like Stripe: a key is remembered for a day
 
 
 def load_job(docs: Docs, job_id: str) -> JobDoc:
@@ -88,6 +89,7 @@ def decide_create(
             request_hash=request_hash,
             job_id=job.job_id,
             created_at=job.created_at,
+            expires_at=job.created_at + IDEMPOTENCY_KEY_LIFETIME,
         )
         writes.append(put(idempotency_path(job.user_id, idempotency_key), record))
     return Decision(writes, Created(job.job_id, CreateOutcome.CREATED))
