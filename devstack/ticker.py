@@ -1,4 +1,4 @@
-"""A local Cloud Scheduler: publishes a clock tick every ``--interval`` seconds."""
+"""A local Cloud Scheduler: a clock tick every ``--interval`` seconds, a renewal tick every hour."""
 
 import argparse
 import time
@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 from functions.adapters.pubsub import PubSubPublisher
 from functions.settings import get_settings
 from schemas.events import ClockTicked
+from schemas.payments import RenewalClockTicked
+
+
+RENEWAL_INTERVAL_S = 3600.0
 
 
 def tick(publisher: PubSubPublisher) -> None:
@@ -18,8 +22,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=float, default=60.0)
     args = parser.parse_args(argv)
     publisher = PubSubPublisher(get_settings().gcp_project)
+    next_renewal = time.monotonic()
     while True:
         tick(publisher)
+        if time.monotonic() >= next_renewal:  # as Terraform's hourly billing scheduler does
+            publisher.publish(RenewalClockTicked())
+            next_renewal += RENEWAL_INTERVAL_S
         time.sleep(args.interval)
 
 

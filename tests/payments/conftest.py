@@ -6,7 +6,6 @@ The end-to-end tests use the shared local-stack fixtures (``tests/conftest.py``)
 """
 
 import threading
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -112,13 +111,6 @@ def make_payment_deps(truelayer, verifier):
 @pytest.fixture
 def deps(make_payment_deps) -> Deps:
     return make_payment_deps()
-
-
-@pytest.fixture(scope="session")
-def stack_config(stack_config):
-    """The shared stack's settings on ports of their own (base 28080), so running these tests
-    beside the rest of the suite never collides. In a full run the first stack started serves all."""
-    return replace(stack_config, base_port=28080)
 
 
 @pytest.fixture
