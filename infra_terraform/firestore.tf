@@ -23,11 +23,14 @@ resource "google_firestore_field" "idempotency_ttl" {
 }
 
 # Composite indexes for the queries in the code (single-field ones are automatic):
-#   list_jobs:                 jobs where userId == u order by createdAt desc
-#   expire_videos:             jobs where status == done and expiresAt <= now order by expiresAt
-#   reconcile_running:         jobs where status in [queued, running] and updatedAt <= t order by updatedAt
-#   reannounce_stalled:        jobs where status == pending|reserved and updatedAt <= t order by updatedAt
-# The last two share one index: `in` is served by the same (status, updatedAt) index as `==`.
+#   list_jobs, admin list_jobs:  jobs where userId == u [and createdAt in range] order by createdAt desc
+#   admin list_jobs:             jobs where status == s [and createdAt in range] order by createdAt desc
+#                                (status and userId together: Firestore merges the two indexes)
+#   expire_videos:               jobs where status == done and expiresAt <= now order by expiresAt
+#   reconcile_running:           jobs where status in [queued, running] and updatedAt <= t order by updatedAt
+#   reannounce_stalled:          jobs where status == pending|reserved and updatedAt <= t order by updatedAt
+#   get_account, topup:          payments where userId == u order by createdAt desc
+# reconcile_running and reannounce_stalled share one index: `in` uses the (status, updatedAt) index too.
 resource "google_firestore_index" "jobs_by_user" {
   database   = google_firestore_database.main.name
   collection = "jobs"
@@ -67,5 +70,33 @@ resource "google_firestore_index" "jobs_by_status_update" {
   fields {
     field_path = "updatedAt"
     order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "jobs_by_status_created" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "payments_by_user" {
+  database   = google_firestore_database.main.name
+  collection = "payments"
+
+  fields {
+    field_path = "userId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
   }
 }

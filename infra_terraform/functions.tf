@@ -70,6 +70,28 @@ locals {
       publishes = []
       firestore = true
     }
+    # Admin reports: rare calls, but warm like every HTTP function (var.http_min_instances).
+    admin_list_jobs = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    admin_list_users = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore, local.env_billing)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    admin_daily_stats = {
+      trigger   = "http", memory = "512Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, ["GPU_PRICE_PER_SECOND_USD", "USD_PER_BILLING_UNIT"])
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
     runpod_webhook = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 20
       env       = concat(local.env_http, local.env_firestore)
@@ -196,6 +218,7 @@ locals {
     SUBMIT_MAX_ATTEMPTS                   = null
     SUBMIT_CLAIM_S                        = null
     GPU_PRICE_PER_SECOND_USD              = tostring(var.gpu_price_per_second_usd)
+    USD_PER_BILLING_UNIT                  = tostring(var.usd_per_billing_unit)
     RECONCILE_AFTER_S                     = null
     REPUBLISH_AFTER_S                     = null
     BILLING_CURRENCY                      = null

@@ -80,6 +80,12 @@ variable "gpu_price_per_second_usd" {
   default     = 0.00116
 }
 
+variable "usd_per_billing_unit" {
+  description = "US dollars per unit of the billing currency, for the admin margin report (revenue is in GBP/EUR, GPU spend in USD)."
+  type        = number
+  default     = 1.27
+}
+
 variable "truelayer_environment" {
   description = "TrueLayer environment: sandbox or production."
   type        = string

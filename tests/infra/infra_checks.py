@@ -31,7 +31,9 @@ MIN_PYTHON = (3, 11)
 
 # Composite indexes the code's queries need (field, direction), with the query that needs each:
 REQUIRED_INDEXES = {
-    ("jobs", (("userId", "ASCENDING"), ("createdAt", "DESCENDING"))): "jobs_api.list_jobs",
+    ("jobs", (("userId", "ASCENDING"), ("createdAt", "DESCENDING"))): "jobs_api.list_jobs, admin.list_jobs",
+    ("jobs", (("status", "ASCENDING"), ("createdAt", "DESCENDING"))): "admin.list_jobs",
+    ("payments", (("userId", "ASCENDING"), ("createdAt", "DESCENDING"))): "payments.get_account, known_truelayer_user",
     ("jobs", (("status", "ASCENDING"), ("expiresAt", "ASCENDING"))): "expiry.expire_videos",
     ("jobs", (("status", "ASCENDING"), ("updatedAt", "ASCENDING"))): "expiry.reconcile_running / reannounce_stalled",
 }
