@@ -4,12 +4,12 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-import requests
 
 from cli.api import CineWeaveClient
 from devstack import stack as devstack
 from devstack.clerk_dev import DevIssuer
 from devstack.config import StackConfig, environment, free_base_port
+from tests.helpers import StandInControls
 
 TEST_FUNCTION_ENV = {
     "RECONCILE_AFTER_S": "1",
@@ -93,19 +93,4 @@ def make_user(stack, issuer, admin):
 @pytest.fixture
 def runpod_control(stack):
     """The RunPod stand-in's fault controls, reset before the test."""
-    base = f"{stack.runpod_url}/_control"
-
-    class Control:
-        def post(self, path: str, **body) -> dict:
-            response = requests.post(f"{base}/{path}", json=body, timeout=5)
-            response.raise_for_status()
-            return response.json()
-
-        def get(self, path: str):
-            response = requests.get(f"{base}/{path}", timeout=5)
-            response.raise_for_status()
-            return response.json()
-
-    control = Control()
-    control.post("reset")
-    return control
+    return StandInControls(stack.runpod_url).reset()

@@ -2,7 +2,9 @@
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import requests
 
 from functions.core.paths import JOBS, ledger_collection, user_path
 from functions.store import Query
@@ -44,3 +46,24 @@ def assert_ledger_balanced(store, user_id: str) -> None:
             assert not reserved and not endings, job
         else:
             assert reserved and not endings, job
+
+
+class StandInControls:
+    """The ``/_control`` endpoints of a local stand-in (RunPod, TrueLayer)."""
+
+    def __init__(self, base_url: str) -> None:
+        self._base = f"{base_url}/_control"
+
+    def post(self, path: str, **body: Any) -> Any:
+        response = requests.post(f"{self._base}/{path}", json=body, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def get(self, path: str) -> Any:
+        response = requests.get(f"{self._base}/{path}", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self) -> "StandInControls":
+        self.post("reset")
+        return self

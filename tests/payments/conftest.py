@@ -23,6 +23,7 @@ from functions.adapters.truelayer_webhooks import JwkSets, WebhookVerifier
 from functions.bootstrap import Deps
 from functions.settings import Settings
 from functions.store.memory import MemoryStore
+from tests.helpers import StandInControls
 from tests.unit.fakes import Clock, FakePublisher
 
 STANDIN = "http://truelayer.test"
@@ -116,19 +117,4 @@ def deps(make_payment_deps) -> Deps:
 @pytest.fixture
 def truelayer_control(stack):
     """The local stack's TrueLayer stand-in: its controls, reset before the test."""
-    base = f"{stack.truelayer_url}/_control"
-
-    class Control:
-        def post(self, path: str, **body) -> dict:
-            response = requests.post(f"{base}/{path}", json=body, timeout=5)
-            response.raise_for_status()
-            return response.json()
-
-        def get(self, path: str):
-            response = requests.get(f"{base}/{path}", timeout=5)
-            response.raise_for_status()
-            return response.json()
-
-    control = Control()
-    control.post("reset")
-    return control
+    return StandInControls(stack.truelayer_url).reset()
