@@ -10,11 +10,14 @@ resource "google_firestore_database" "main" {
   depends_on = [google_project_service.api]
 }
 
-# Idempotency-Key records (functions/core/paths.py IDEMPOTENCY) expire by themselves. Firestore
-# deletes a document within about a day after its expiresAt; the TTL field needs no index.
-resource "google_firestore_field" "idempotency_ttl" {
+# Records kept only to recognise a repeat expire by themselves: Idempotency-Key records
+# (paths.IDEMPOTENCY) and processed TrueLayer webhook events (paths.TRUELAYER_EVENTS, retried for
+# up to 72 h). Firestore deletes a document within about a day after its expiresAt; documents
+# without the field stay. TTL fields need no index.
+resource "google_firestore_field" "ttl" {
+  for_each   = toset(["idempotency", "truelayer_events"])
   database   = google_firestore_database.main.name
-  collection = "idempotency"
+  collection = each.key
   field      = "expiresAt"
 
   ttl_config {}

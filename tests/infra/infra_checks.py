@@ -37,7 +37,7 @@ REQUIRED_INDEXES = {
     ("jobs", (("status", "ASCENDING"), ("expiresAt", "ASCENDING"))): "expiry.expire_videos",
     ("jobs", (("status", "ASCENDING"), ("updatedAt", "ASCENDING"))): "expiry.reconcile_running / reannounce_stalled",
 }
-TTL_FIELDS = {("idempotency", "expiresAt")}
+TTL_FIELDS = {("idempotency", "expiresAt"), ("truelayer_events", "expiresAt")}  # records of processed requests and events
 
 
 @dataclass(frozen=True)

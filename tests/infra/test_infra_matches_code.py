@@ -207,3 +207,35 @@ def test_a_gpu_endpoint_without_a_warm_worker_fails(code, infra_copy):
     edit(infra_copy / "variables.tf", "Always-on workers: 1 keeps the model loaded and removes the cold start (about $100/day at $0.00116/s).\"\n  type        = number\n  default     = 1",
          "Always-on workers.\"\n  type        = number\n  default     = 0")
     assert "[runpod] endpoint: keeps no warm worker (workers_min < 1)" in findings(infra_copy, code, "runpod")
+
+
+def test_a_record_collection_without_ttl_fails(code, infra_copy):
+    edit(infra_copy / "firestore.tf", 'toset(["idempotency", "truelayer_events"])', 'toset(["truelayer_events"])')
+    assert "[firestore] idempotency.expiresAt: has no TTL policy" in findings(infra_copy, code, "firestore")
+
+
+def test_a_query_without_its_index_fails(code, infra_copy):
+    drop_block(infra_copy / "firestore.tf", 'resource "google_firestore_index" "payments_by_user"')
+    assert any(f.startswith("[firestore] payments: no composite index") for f in findings(infra_copy, code, "firestore"))
+
+
+# --- the gateway's contract with the HTTP edge -------------------------------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    "API Gateway sends its own ID token in Authorization and the caller's as X-Forwarded-Authorization; "
+    "functions/http/endpoint.py must read that header first (asked of the code owner). Remove this mark with the fix."))
+def test_the_edge_reads_the_callers_token_behind_the_gateway():
+    import flask
+
+    from functions.adapters.clerk import Principal
+    from functions.http.endpoint import serve
+
+    seen = []
+
+    def authenticate(token):
+        seen.append(token)
+        return Principal(user_id="user_1", is_admin=False)
+
+    headers = {"Authorization": "Bearer google-id-token", "X-Forwarded-Authorization": "Bearer clerk-session-token"}
+    with flask.Flask(__name__).test_request_context("/credits", method="GET", headers=headers):
+        response = serve(flask.request, "get_credits", lambda call: (200, {}), authenticate, ())
+    assert response.status_code == 200 and seen == ["clerk-session-token"]
