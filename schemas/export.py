@@ -66,7 +66,7 @@ def _operation(route) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}
         for name in route.pattern.groupindex
-    ]
+    ] + [{"name": q.name, "in": "query", "required": q.required, "schema": q.schema} for q in route.query]
     if parameters:
         operation["parameters"] = parameters
     if route.request:

@@ -131,6 +131,6 @@ def _moment(call: Call, name: str, end_of_day: bool) -> datetime | None:
             start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(raw)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: the day after 9999-12-31
         raise ApiError(400, "invalid_parameter", f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 time", name) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

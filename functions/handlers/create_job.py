@@ -97,8 +97,10 @@ def _parse_body(call: Call) -> tuple[CreateJobRequest, Upload | None]:
     if request.mimetype == "multipart/form-data":
         fields = {k: v for k, v in request.form.items() if v != ""}
         for name in ("durationSec", "seed"):
-            if name in fields and fields[name].strip().isdigit():
-                fields[name] = int(fields[name])
+            # ASCII digits only (str.isdigit() takes "²", which int() refuses); a number too long
+            # for int() stays a string and fails validation like any other non-number.
+            if name in fields and (digits := fields[name].strip()).isascii() and digits.isdigit() and len(digits) <= 20:
+                fields[name] = int(digits)
         file = request.files.get("image")
         upload = Upload(file.read(), file.filename or "") if file else None
         return CreateJobRequest.model_validate(fields), upload

@@ -10,6 +10,25 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from schemas import admin, api, payments
+from schemas.jobs import JobStatus
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A query parameter, as the OpenAPI document describes it (the handler checks it the same way)."""
+
+    name: str
+    schema: dict
+    required: bool = False
+
+
+def _limit(default: int, high: int) -> QueryParam:
+    return QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": high, "default": default})
+
+
+_ID = r"^[A-Za-z0-9_-]{1,64}$"
+_JOB_CURSOR = QueryParam("cursor", {"type": "string", "pattern": r"^job_[A-Za-z0-9]{1,60}$"})
+_DAY_OR_TIME = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
 
 
 @dataclass(frozen=True)
@@ -23,6 +42,7 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     upload_field: str | None = None  # also accepts multipart/form-data with this file field
+    query: tuple[QueryParam, ...] = ()
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -38,7 +58,8 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/jobs/create", "create_job", "Create a video job",
           request=api.CreateJobRequest, response=api.CreateJobResponse, status=202, upload_field="image"),
-    Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first", response=api.JobList),
+    Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first", response=api.JobList,
+          query=(_limit(20, 100), _JOB_CURSOR)),
     Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video", response=api.JobView),
     Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits", response=api.JobView),
     Route("GET", "/credits", "get_credits", "Balance and recent ledger entries", response=api.CreditsView),
@@ -46,12 +67,19 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin",
           request=api.GrantRequest, response=api.GrantResponse),
     Route("GET", "/admin/jobs", "admin_list_jobs", "Jobs across users, filtered by status, user and date", auth="admin",
-          response=admin.AdminJobList),
+          response=admin.AdminJobList,
+          query=(_limit(50, 200), _JOB_CURSOR, QueryParam("status", {"type": "string", "enum": [s.value for s in JobStatus]}),
+                 QueryParam("userId", {"type": "string", "pattern": _ID}), QueryParam("from", _DAY_OR_TIME),
+                 QueryParam("to", _DAY_OR_TIME))),
     Route("GET", "/admin/users", "admin_list_users", "Users with their balances and plans", auth="admin",
-          response=admin.AdminUserList),
+          response=admin.AdminUserList,
+          query=(_limit(50, 200), QueryParam("cursor", {"type": "string", "pattern": _ID}),
+                 QueryParam("userId", {"type": "string", "pattern": _ID}))),
     Route("GET", "/admin/stats/daily", "admin_daily_stats", "Credit burn, GPU spend, revenue and margin per day",
-          auth="admin", response=admin.DailyStats),
-    Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public"),
+          auth="admin", response=admin.DailyStats,
+          query=(QueryParam("days", {"type": "integer", "minimum": 1, "maximum": 90, "default": 14}),)),
+    Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public",
+          query=(QueryParam("jobId", {"type": "string"}, required=True), QueryParam("token", {"type": "string"}, required=True))),
     Route("POST", "/subscribe", "subscribe", "A payment link for a plan's first month (or a mandate to authorise)",
           request=payments.SubscribeRequest, response=payments.CheckoutResponse, status=201),
     Route("POST", "/topup", "topup", "A payment link for extra credits", request=payments.TopUpRequest,
