@@ -7,6 +7,7 @@
 
 locals {
   python_runtime = "python312"
+  function_names = { for name in keys(local.functions) : name => replace(name, "_", "-") } # also the Cloud Run service names
   source_zip     = "${path.module}/${var.functions_source_zip}"
 
   # Settings every HTTP function reads through the shared edge (CORS, Clerk tokens, admin list).
@@ -315,7 +316,7 @@ resource "google_storage_bucket_iam_member" "build_reads_source" {
 # --- Functions --------------------------------------------------------------------------------
 resource "google_cloudfunctions2_function" "fn" {
   for_each    = local.functions
-  name        = replace(each.key, "_", "-")
+  name        = local.function_names[each.key]
   location    = var.region
   description = "CineWeave ${each.value.trigger} function ${each.key}"
 

@@ -6,8 +6,11 @@
 # caller's own Authorization header reaches them as X-Forwarded-Authorization.
 
 locals {
+  # The HTTP functions' deterministic Cloud Run URLs (https://<service>-<project number>.<region>.run.app),
+  # not the resources' uri attribute: the gateway's host feeds PUBLIC_API_BASE_URL into the
+  # functions, so the gateway must not depend on them (that would be a dependency cycle).
   gateway_backends = {
-    for name, fn in local.functions : name => google_cloudfunctions2_function.fn[name].service_config[0].uri
+    for name, fn in local.functions : name => "https://${local.function_names[name]}-${data.google_project.this.number}.${var.region}.run.app"
     if fn.trigger == "http"
   }
   gateway_document    = "${path.module}/build/gateway-openapi.json.tftpl"

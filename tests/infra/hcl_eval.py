@@ -186,6 +186,16 @@ class Config:
                     result[key] = Ref(f"<cannot evaluate {key}: {exc}>")
         return result
 
+    # --- dependencies --------------------------------------------------------------------------
+    def dependency_cycles(self) -> list[list[str]]:
+        """Cycles among resources, data sources and locals, as Terraform's graph would have them
+        (edges by reference, per block: every instance of a for_each block shares its edges)."""
+        nodes: dict[str, Any] = {f"{t}.{n}": body for (t, n), body in self.resources.items()}
+        nodes.update({f"data.{t}.{n}": body for (t, n), body in self.data.items()})
+        nodes.update({f"local.{n}": raw for n, raw in self._raw_locals.items()})
+        edges = {node: {ref for ref in _references(body) if ref in nodes and ref != node} for node, body in nodes.items()}
+        return [sorted(c) for c in _cycles(edges)]
+
     def resource_value(self, rtype: str, rname: str) -> Any:
         """``google_x.y`` as an expression: a map of instance refs for ``for_each`` resources."""
         body = self.resources.get((rtype, rname))
@@ -196,6 +206,54 @@ class Config:
             keys = collection.keys() if isinstance(collection, dict) else collection
             return {k: _RefObject(f"{rtype}.{rname}[{json.dumps(k)}]") for k in keys}
         return _RefObject(f"{rtype}.{rname}")
+
+
+_REFERENCE = re.compile(r"\b(local\.[A-Za-z0-9_]+|data\.[a-z0-9_]+\.[A-Za-z0-9_-]+|[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][A-Za-z0-9_-]*)")
+
+
+def _references(raw: Any) -> set[str]:
+    if isinstance(raw, str):
+        return set(_REFERENCE.findall(raw))
+    if isinstance(raw, dict):
+        return set().union(*(_references(v) for v in raw.values())) if raw else set()
+    if isinstance(raw, list):
+        return set().union(*(_references(v) for v in raw)) if raw else set()
+    return set()
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in edges[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in edges:
+        if node not in index:
+            visit(node)
+    return found
 
 
 _PARSED: dict[str, dict] = {}

@@ -389,7 +389,7 @@ def check_gateway(infra: Infra, code: CodeModel) -> list[Finding]:
         fn = infra.functions.get(route.function)
         if route.function not in backends:
             findings.append(Finding("gateway", f"{route.method} {route.path}", f"its function {route.function} is no gateway backend"))
-        elif fn is None or not refers(backends[route.function], fn.address):
+        elif fn is None or not _is_url_of(backends[route.function], fn):
             findings.append(Finding("gateway", f"{route.method} {route.path}", f"backend of {route.function} is not that function's URL"))
         if code.entry_points.get(route.function) != "http":
             findings.append(Finding("gateway", f"{route.method} {route.path}", f"{route.function} is not an HTTP entry point"))
@@ -506,7 +506,14 @@ def check_runpod(infra: Infra, code: CodeModel) -> list[Finding]:
     return findings
 
 
+def check_graph(infra: Infra, code: CodeModel) -> list[Finding]:
+    """No dependency cycle (what `terraform validate` would refuse; it cannot run offline)."""
+    return [Finding("graph", " -> ".join(cycle), "these refer to each other: Terraform cannot order them")
+            for cycle in infra.config.dependency_cycles()]
+
+
 CHECKS: dict[str, Callable[[Infra, CodeModel], list[Finding]]] = {
+    "graph": check_graph,
     "functions": check_functions,
     "topics": check_topics,
     "publishers": check_publishers,
@@ -554,6 +561,13 @@ def _scheduled_topics(infra: Infra) -> dict[str, list[Instance]]:
             if refers(target, topic.address):
                 found[name].append(job)
     return found
+
+
+def _is_url_of(url: object, fn: Instance) -> bool:
+    """The function's own ``uri``, or its deterministic Cloud Run URL (service name = function name)."""
+    if refers(url, fn.address):
+        return True
+    return isinstance(url, str) and url.startswith(f"https://{fn.attrs.get('name')}-") and url.endswith(".run.app")
 
 
 def _gateway_identity(infra: Infra) -> str | None:

@@ -239,3 +239,11 @@ def test_the_edge_reads_the_callers_token_behind_the_gateway():
     with flask.Flask(__name__).test_request_context("/credits", method="GET", headers=headers):
         response = serve(flask.request, "get_credits", lambda call: (200, {}), authenticate, ())
     assert response.status_code == 200 and seen == ["clerk-session-token"]
+
+
+def test_a_dependency_cycle_fails(code, infra_copy):
+    """The gateway's host goes into the functions' env; the gateway must not wait for the functions."""
+    text = (infra_copy / "gateway.tf").read_text()
+    (infra_copy / "gateway.tf").write_text(re.sub(r'name => "https://[^"]*\.run\.app"', "name => google_cloudfunctions2_function.fn[name].service_config[0].uri", text, count=1))
+    found = findings(infra_copy, code, "graph")
+    assert len(found) == 1 and "google_api_gateway_gateway.api" in found[0] and "google_cloudfunctions2_function.fn" in found[0]
