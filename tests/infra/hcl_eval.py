@@ -196,6 +196,22 @@ class Config:
         edges = {node: {ref for ref in _references(body) if ref in nodes and ref != node} for node, body in nodes.items()}
         return [sorted(c) for c in _cycles(edges)]
 
+    def undefined_references(self, providers: tuple[str, ...] = ("google", "cloudflare", "runpod")) -> list[str]:
+        """References to locals, variables, resources or data sources that no block defines."""
+        defined = {f"{t}.{n}" for t, n in self.resources} | {f"data.{t}.{n}" for t, n in self.data}
+        defined |= {f"local.{n}" for n in self._raw_locals}
+        bodies = [*self.resources.values(), *self.data.values(), *self._raw_locals.values(), *self.outputs.values()]
+        used = set().union(*(_references(b) | {f"var.{v}" for v in _VARIABLE.findall(json.dumps(b))} for b in bodies))
+        missing = []
+        for ref in sorted(used):
+            head = ref.split(".")[0]
+            if ref.startswith("var."):
+                if ref[4:] not in self.variables:
+                    missing.append(ref)
+            elif ref not in defined and (head in ("local", "data") or head.split("_")[0] in providers):
+                missing.append(ref)
+        return missing
+
     def resource_value(self, rtype: str, rname: str) -> Any:
         """``google_x.y`` as an expression: a map of instance refs for ``for_each`` resources."""
         body = self.resources.get((rtype, rname))
@@ -208,6 +224,7 @@ class Config:
         return _RefObject(f"{rtype}.{rname}")
 
 
+_VARIABLE = re.compile(r"\bvar\.([A-Za-z0-9_]+)")
 _REFERENCE = re.compile(r"\b(local\.[A-Za-z0-9_]+|data\.[a-z0-9_]+\.[A-Za-z0-9_-]+|[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][A-Za-z0-9_-]*)")
 
 

@@ -507,9 +507,11 @@ def check_runpod(infra: Infra, code: CodeModel) -> list[Finding]:
 
 
 def check_graph(infra: Infra, code: CodeModel) -> list[Finding]:
-    """No dependency cycle (what `terraform validate` would refuse; it cannot run offline)."""
-    return [Finding("graph", " -> ".join(cycle), "these refer to each other: Terraform cannot order them")
-            for cycle in infra.config.dependency_cycles()]
+    """No dependency cycle, no dangling reference (what `terraform validate` would refuse offline)."""
+    findings = [Finding("graph", " -> ".join(cycle), "these refer to each other: Terraform cannot order them")
+                for cycle in infra.config.dependency_cycles()]
+    findings += [Finding("graph", ref, "is referenced but defined nowhere") for ref in infra.config.undefined_references()]
+    return findings
 
 
 CHECKS: dict[str, Callable[[Infra, CodeModel], list[Finding]]] = {

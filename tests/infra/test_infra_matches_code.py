@@ -247,3 +247,8 @@ def test_a_dependency_cycle_fails(code, infra_copy):
     (infra_copy / "gateway.tf").write_text(re.sub(r'name => "https://[^"]*\.run\.app"', "name => google_cloudfunctions2_function.fn[name].service_config[0].uri", text, count=1))
     found = findings(infra_copy, code, "graph")
     assert len(found) == 1 and "google_api_gateway_gateway.api" in found[0] and "google_cloudfunctions2_function.fn" in found[0]
+
+
+def test_a_dangling_reference_fails(code, infra_copy):
+    drop_block(infra_copy / "variables.tf", 'variable "worker_image"')
+    assert "[graph] var.worker_image: is referenced but defined nowhere" in findings(infra_copy, code, "graph")
