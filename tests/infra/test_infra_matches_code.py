@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from code_model import CodeModel
-from conftest import INFRA
 from infra_checks import CHECKS, Infra, check
+
+INFRA = Path(__file__).resolve().parents[2] / "infra_terraform"
 
 
 def findings(infra_dir: Path, code: CodeModel, name: str) -> list[str]:

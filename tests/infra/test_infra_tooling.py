@@ -11,11 +11,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import INFRA, ROOT
 from hcl_eval import Config
 
 import package
 
+ROOT = Path(__file__).resolve().parents[2]
+INFRA = ROOT / "infra_terraform"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 SUPPRESSIONS = Path(__file__).with_name("checkov_suppressions.txt")
 _SKIP_COMMENT = re.compile(r"#\s*checkov:skip=(CKV2?_[A-Z]+_\d+):(.*)")
