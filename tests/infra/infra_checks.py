@@ -166,6 +166,8 @@ def check_functions(infra: Infra, code: CodeModel) -> list[Finding]:
             findings.append(Finding("functions", entry, f"runtime {runtime!r} is not Python 3.11+"))
         if not fn.block("build_config", "source", "storage_source"):
             findings.append(Finding("functions", entry, "has no source zip (build_config.source.storage_source)"))
+        if len(str(fn.attrs.get("name", ""))) > 50:  # <name>-<12-digit project number> must fit a 63-character DNS label
+            findings.append(Finding("functions", entry, "name too long for a deterministic run.app URL (the gateway routes to it)"))
         if fn.attrs.get("event_trigger"):
             findings.append(Finding("functions", entry, "has an event_trigger; topics reach functions through the push subscriptions of pubsub.tf"))
         if trigger == "http":
@@ -342,6 +344,10 @@ def check_secrets(infra: Infra, code: CodeModel) -> list[Finding]:
             findings.append(Finding("secrets", env, f"{entry} may read it but never uses it"))
         for member in strangers:
             findings.append(Finding("secrets", env, f"{member} may read it and is no function"))
+    known = {_secret_id(s.env) for s in code.settings.values() if s.secret}
+    for secret in infra.instances("google_secret_manager_secret"):
+        if secret.attrs.get("secret_id") not in known:
+            findings.append(Finding("secrets", str(secret.attrs.get("secret_id")), f"{secret.address} holds no SecretStr setting of functions/settings.py"))
     for grant in infra.grants:
         if grant.resource.startswith("google_project_iam") and grant.role in BROAD_ROLES | {SECRET_ACCESSOR}:
             findings.append(Finding("secrets", grant.resource, f"project-wide {grant.role} reads every secret"))
