@@ -2,13 +2,15 @@
 
 Tokens it mints are shaped like Clerk session tokens (RS256, ``iss``, ``sub``, ``azp``, ``sid``,
 ``iat``/``nbf``/``exp``), so the production verifier is the code under test. Keys live in the
-stack's state folder; ``rotate`` adds a key, which the JWKS serves at once.
+stack's state folder; ``rotate`` adds a key, which the JWKS serves at once. ``POST /dev/sign-in``
+mints a token for the web app's local "sign in as" (loopback origins only; never in production).
 
     python -m devstack.clerk_dev serve --port 8092 --keys .devstack/clerk
 """
 
 import argparse
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -69,8 +71,38 @@ class DevIssuer:
         return jwt.encode(payload, self.private_key(kid), algorithm="RS256", headers={"kid": kid})
 
 
+_LOOPBACK_ORIGIN = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d{1,5})?$")
+_DEV_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def dev_sign_in(issuer: DevIssuer, environ) -> tuple[str, dict]:
+    """``POST /dev/sign-in {userId, admin}``: the web app's local "sign in as". A loopback origin
+    only, and the token's ``azp`` is that origin, so the API's own checks still apply."""
+    origin = environ.get("HTTP_ORIGIN", "")
+    if not _LOOPBACK_ORIGIN.match(origin):
+        return "403 Forbidden", {"error": "dev sign-in is for loopback origins only"}
+    try:
+        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0) or 0) or b"{}")
+        user_id, admin = body["userId"], bool(body.get("admin", False))
+    except (ValueError, KeyError, TypeError):
+        return "400 Bad Request", {"error": "send {userId, admin}"}
+    if not isinstance(user_id, str) or not _DEV_USER_ID.match(user_id):
+        return "400 Bad Request", {"error": "userId: 1-64 letters, digits, _ or -"}
+    return "200 OK", {"token": issuer.mint(user_id, azp=origin, admin=admin), "userId": user_id}
+
+
 def _app(issuer: DevIssuer):
     def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/dev/sign-in":
+            origin = environ.get("HTTP_ORIGIN", "")
+            cors = [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), ("Access-Control-Allow-Headers", "Content-Type"),
+                    ("Access-Control-Allow-Methods", "POST, OPTIONS")] if _LOOPBACK_ORIGIN.match(origin) else []
+            if environ["REQUEST_METHOD"] == "OPTIONS":
+                start_response("204 No Content", cors)
+                return [b""]
+            status, answer = dev_sign_in(issuer, environ) if environ["REQUEST_METHOD"] == "POST" else ("405 Method Not Allowed", {})
+            start_response(status, [("Content-Type", "application/json"), *cors])
+            return [json.dumps(answer).encode()]
         if environ.get("PATH_INFO") != "/.well-known/jwks.json":
             start_response("404 Not Found", [("Content-Type", "application/json")])
             return [b'{"error": "not found"}']

@@ -1,7 +1,8 @@
 """Serves Cloud Functions from ``functions/main.py`` under functions-framework, several per process.
 
 ``--mode gateway`` routes the public API paths to the HTTP functions the way the production
-gateway does (one base URL); ``--mode events`` serves each Pub/Sub push target at ``/{function}``.
+gateway does (one base URL) and serves the built web app under ``/app/`` (``devstack.web_static``);
+``--mode events`` serves each Pub/Sub push target at ``/{function}``.
 
     python -m devstack.function_host --mode gateway --port 8080
     python -m devstack.function_host --mode events --port 8081
@@ -15,6 +16,7 @@ from pathlib import Path
 import functions_framework
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from devstack.web_static import is_app_path, web_app
 from functions.http.routes import ROUTES
 from schemas.topics import TOPICS
 
@@ -29,6 +31,7 @@ def _not_found(start_response, message: str = "no such endpoint"):
 
 def gateway_app():
     apps = {route.function: functions_framework.create_app(route.function, SOURCE) for route in ROUTES}
+    static = web_app()
 
     def app(environ, start_response):
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
@@ -36,6 +39,8 @@ def gateway_app():
             # A preflight (OPTIONS) goes to the function that owns the path, which answers CORS.
             if route.pattern.match(path) and method in (route.method, "OPTIONS"):
                 return apps[route.function](environ, start_response)
+        if is_app_path(path):  # the web app's static files (production: the bucket behind the CDN)
+            return static(environ, start_response)
         return _not_found(start_response)
 
     return app

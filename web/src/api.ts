@@ -1,0 +1,127 @@
+// The public HTTP API, and nothing else: every call carries the session token.
+// Types mirror schemas/generated/openapi.json (camelCase; absent fields are omitted, not null).
+import type { Session } from "./auth";
+
+export type JobStatus = "pending" | "reserved" | "queued" | "running" | "done" | "expired" | "rejected" | "failed" | "canceled";
+export const ACTIVE: JobStatus[] = ["pending", "reserved", "queued", "running"];
+
+export interface Job {
+  jobId: string;
+  status: JobStatus;
+  prompt: string;
+  durationSec: 5 | 10 | 15;
+  credits: number;
+  seed?: number;
+  createdAt: string;
+  updatedAt: string;
+  progress?: { stage: string; percent: number; step?: number; steps?: number };
+  video?: { url: string; urlExpiresAt: string; width: number; height: number; fps: number; frames: number; durationSec: number };
+  expiresAt?: string;
+  error?: { code: string; message: string };
+  history: { status: JobStatus; at: string }[];
+}
+export interface LedgerEntry { entryId: string; kind: string; amount: number; balanceAfter: number; createdAt: string; jobId?: string }
+export interface Credits { balance: number; entries: LedgerEntry[] }
+export interface Plan { planId: string; name: string; monthlyCredits: number; priceMinor: number; currency: string }
+export interface Plans { plans: Plan[]; extraCreditPriceMinor: number; currency: string }
+export interface Payment {
+  paymentId: string; kind: "topup" | "plan"; state: string; amountMinor: number; currency: string; credits: number;
+  planId?: string; link?: string; failureReason?: string; createdAt: string;
+}
+export interface Subscription {
+  planId: string; planName: string; monthlyCredits: number; status: "pending" | "active" | "lapsed"; renewWith: string;
+  currentPeriodEnd?: string; renewsAt?: string; renewal?: Payment;
+}
+export interface Account { userId: string; balance: number; subscription?: Subscription; payments: Payment[] }
+export interface Checkout { link: string; amountMinor: number; currency: string; credits: number }
+export interface AdminJob {
+  jobId: string; userId: string; status: JobStatus; promptPreview: string; durationSec: number; credits: number;
+  createdAt: string; finishedAt?: string; gpuSeconds?: number; costUsd?: number; error?: { code: string; message: string };
+  traceId?: string; model?: string;
+}
+export interface AdminUser {
+  userId: string; balance: number; activeJobs: number; createdAt: string; planId?: string; planName?: string;
+  subscriptionStatus?: string; renewsAt?: string;
+}
+export interface SpendFigures {
+  jobsDone: number; jobsFailed: number; jobsRejected: number; jobsCanceled: number; creditsBurned: number; gpuSeconds: number;
+  gpuCostUsd: number; creditRevenueMinor: number; paymentsMinor: number; marginUsd: number;
+}
+export interface DailyStats {
+  days: (SpendFigures & { day: string })[]; totals: SpendFigures; currency: string; revenuePerCreditMinor: number;
+  usdPerBillingUnit: number; gpuPricePerSecondUsd: number; truncated: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(public status: number, public code: string, message: string, public field?: string) {
+    super(message);
+  }
+}
+
+export class Api {
+  constructor(private base: string, private session: Session) {}
+
+  private async call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+    const headers: Record<string, string> = { ...extra, Authorization: `Bearer ${await this.session.token()}` };
+    let payload: BodyInit | undefined;
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, { method, headers, body: payload });
+    } catch {
+      throw new ApiError(0, "network", "Cannot reach CineWeave. Check your connection and try again.");
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = data?.error ?? {};
+      throw new ApiError(response.status, error.code ?? "http_" + response.status, error.message ?? response.statusText, error.field);
+    }
+    return data as T;
+  }
+
+  jobs(limit = 20, cursor?: string) {
+    return this.call<{ jobs: Job[]; nextCursor?: string }>("GET", `/jobs?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+  }
+  job(jobId: string) {
+    return this.call<Job>("GET", `/jobs/${encodeURIComponent(jobId)}`);
+  }
+  /** ``idempotencyKey``: one per attempt, so a double click or a retried request makes one job. */
+  create(body: FormData | { prompt: string; durationSec: number; seed?: number }, idempotencyKey: string) {
+    return this.call<{ jobId: string; status: JobStatus }>("POST", "/jobs/create", body, { "Idempotency-Key": idempotencyKey });
+  }
+  cancel(jobId: string) {
+    return this.call<Job>("POST", `/jobs/${encodeURIComponent(jobId)}/cancel`);
+  }
+  credits() {
+    return this.call<Credits>("GET", "/credits");
+  }
+  plans() {
+    return this.call<Plans>("GET", "/plans");
+  }
+  account() {
+    return this.call<Account>("GET", "/account");
+  }
+  subscribe(body: { planId: string; payer?: Payer }) {
+    return this.call<Checkout>("POST", "/subscribe", body);
+  }
+  topup(body: { credits: number; payer?: Payer }) {
+    return this.call<Checkout>("POST", "/topup", body);
+  }
+  adminJobs(filters: Record<string, string>) {
+    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
+    return this.call<{ jobs: AdminJob[]; nextCursor?: string }>("GET", `/admin/jobs${query ? "?" + query : ""}`);
+  }
+  adminUsers(filters: Record<string, string>) {
+    const query = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
+    return this.call<{ users: AdminUser[]; nextCursor?: string }>("GET", `/admin/users${query ? "?" + query : ""}`);
+  }
+  dailyStats(days: number) {
+    return this.call<DailyStats>("GET", `/admin/stats/daily?days=${days}`);
+  }
+}
+
+export interface Payer { name: string; email?: string }

@@ -1,0 +1,179 @@
+import { useEffect, useState } from "preact/hooks";
+import { ACTIVE, ApiError, type Job, type JobStatus } from "../api";
+import { STATUS_LABEL, plural, timeLeft, when } from "../format";
+import { href } from "../router";
+import { useApp, useLoad, useNow } from "../state";
+import { ErrorBox, Progress, Spinner, StatusPill } from "../ui";
+
+const STEPS: { label: string; reached: JobStatus[] }[] = [
+  { label: "Submitted", reached: ["pending", "reserved", "queued", "running", "done", "expired"] },
+  { label: "Queued", reached: ["queued", "running", "done", "expired"] },
+  { label: "Rendering", reached: ["running", "done", "expired"] },
+  { label: "Ready", reached: ["done", "expired"] },
+];
+
+export function JobPage({ jobId }: { jobId: string }) {
+  const { api, setBalance } = useApp();
+  const [override, setOverride] = useState<Job | null>(null);
+  const loaded = useLoad(() => api.job(jobId), [api, jobId], 1500, (job) => ACTIVE.includes(job.status));
+  const job = override && loaded.data && override.updatedAt >= loaded.data.updatedAt ? override : loaded.data;
+  const now = useNow(1000);
+  const [cancelError, setCancelError] = useState<ApiError | null>(null);
+
+  // The balance moves when a job is reserved, refunded or rejected: refresh the header's.
+  useEffect(() => {
+    api.credits().then((c) => setBalance(c.balance), () => undefined);
+  }, [job?.status]);
+  // A presigned link lives at most an hour: fetch a new one when it lapses.
+  useEffect(() => {
+    if (!job?.video) return;
+    const timer = window.setTimeout(loaded.reload, Math.max(1000, new Date(job.video.urlExpiresAt).getTime() - Date.now()));
+    return () => window.clearTimeout(timer);
+  }, [job?.video?.urlExpiresAt]);
+
+  if (loaded.error?.status === 404) {
+    return (
+      <div class="page narrow empty">
+        <h1>Video not found</h1>
+        <p class="muted">It may belong to another account, or the link is wrong.</p>
+        <a class="button secondary" href={href("/")}>Back to the dashboard</a>
+      </div>
+    );
+  }
+  if (!job) return <div class="page"><ErrorBox error={loaded.error} /><Spinner /></div>;
+
+  const cancel = async () => {
+    setCancelError(null);
+    try {
+      setOverride(await api.cancel(job.jobId));
+      loaded.reload();
+    } catch (e) {
+      setCancelError(e as ApiError);
+    }
+  };
+  const active = ACTIVE.includes(job.status);
+
+  return (
+    <div class="page">
+      <a class="back" href={href("/")}>← All videos</a>
+      <div class="job-layout">
+        <section class="stage card" aria-label="Video">
+          <Screen job={job} />
+        </section>
+        <aside class="job-side">
+          <div class="card">
+            <div class="job-status-row">
+              <StatusPill status={job.status} />
+              <span class="muted small" data-testid="job-status-text" aria-live="polite">{describe(job)}</span>
+            </div>
+            {job.status !== "rejected" && job.status !== "failed" && job.status !== "canceled" && <Timeline status={job.status} />}
+            {job.status === "running" && (
+              <div class="progress-block">
+                <Progress percent={job.progress?.percent ?? 0} label="Render progress" />
+                <span class="small muted" data-testid="progress">
+                  {job.progress ? `${job.progress.stage} · ${job.progress.percent}%` : "starting…"}
+                </span>
+              </div>
+            )}
+            {job.video && job.expiresAt && (
+              <>
+                <a class="button primary full" href={job.video.url} download={`${job.jobId}.mp4`} data-testid="download" rel="noopener">
+                  ⬇ Download MP4
+                </a>
+                <p class="small muted expiry" data-testid="expires">
+                  Deleted in <strong>{timeLeft(job.expiresAt, now)}</strong> ({when(job.expiresAt)}). Download it to keep it.
+                </p>
+              </>
+            )}
+            {job.status === "expired" && <p class="small muted">This video was deleted 24 hours after it was made.</p>}
+            {job.error && (
+              <div class="alert" role="alert" data-testid="job-error">
+                <strong>{job.error.code.replace(/_/g, " ")}:</strong> {job.error.message}
+                {(job.status === "failed" || job.status === "canceled") && <p class="small">Your credits were refunded.</p>}
+              </div>
+            )}
+            {job.status === "canceled" && !job.error && <p class="small muted">Canceled — your credits were refunded.</p>}
+            {active && (
+              <button class="ghost danger full" onClick={cancel} data-testid="cancel">
+                Cancel and refund
+              </button>
+            )}
+            <ErrorBox error={cancelError} />
+          </div>
+          <div class="card details">
+            <h2 class="h3">Prompt</h2>
+            <p class="prompt-text">{job.prompt}</p>
+            <dl class="facts">
+              <dt>Length</dt><dd>{job.durationSec} s · {plural(job.credits, "credit")}</dd>
+              <dt>Seed</dt><dd>{job.seed ?? "random"}</dd>
+              {job.video && (<><dt>Format</dt><dd>{job.video.width}×{job.video.height} · {job.video.fps} fps</dd></>)}
+              <dt>Created</dt><dd>{when(job.createdAt)}</dd>
+            </dl>
+          </div>
+        </aside>
+      </div>
+    </div>
+  );
+}
+
+function describe(job: Job): string {
+  switch (job.status) {
+    case "pending":
+    case "reserved":
+      return "Reserving credits…";
+    case "queued":
+      return "Waiting for a GPU…";
+    case "running":
+      return "Rendering on the GPU…";
+    case "done":
+      return "Your video is ready.";
+    default:
+      return STATUS_LABEL[job.status];
+  }
+}
+
+function Timeline({ status }: { status: JobStatus }) {
+  return (
+    <ol class="timeline">
+      {STEPS.map((step) => (
+        <li key={step.label} class={step.reached.includes(status) ? "reached" : ""}>
+          {step.label}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Screen({ job }: { job: Job }) {
+  const [unplayable, setUnplayable] = useState(false);
+  if (job.video) {
+    return (
+      <div class="screen">
+        <video
+          key={job.video.url}
+          src={job.video.url}
+          controls
+          playsInline
+          preload="metadata"
+          data-testid="video"
+          onError={() => setUnplayable(true)}
+          aria-label={`Video: ${job.prompt.slice(0, 80)}`}
+        />
+        {unplayable && (
+          <p class="screen-note" data-testid="video-unplayable">
+            This browser cannot preview the file. Use Download to get the MP4.
+          </p>
+        )}
+      </div>
+    );
+  }
+  const running = job.status === "running";
+  return (
+    <div class={`screen placeholder ${ACTIVE.includes(job.status) ? "working" : ""}`}>
+      <div class="screen-glow" aria-hidden="true" />
+      <p class="screen-caption">
+        {ACTIVE.includes(job.status) ? (running ? `Rendering · ${job.progress?.percent ?? 0}%` : "In the queue") : STATUS_LABEL[job.status]}
+      </p>
+    </div>
+  );
+}
