@@ -64,7 +64,9 @@ def serve(
 
 
 def _principal(request: flask.Request, authenticate: Callable[[str], Principal]) -> Principal:
-    header = request.headers.get("Authorization", "")
+    # Behind API Gateway, Authorization holds the gateway's own ID token and the caller's moves to
+    # X-Forwarded-Authorization. Whichever header carries it, the session token is fully verified.
+    header = request.headers.get("X-Forwarded-Authorization") or request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get("__session", "")
     if not token:
         raise errors.unauthorized()
