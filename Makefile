@@ -7,12 +7,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast up down status bench bench-gpu schemas package prereqs clean
+.PHONY: demo test test-fast up down status bench bench-gpu schemas package prereqs clean web screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[functions,worker,dev]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(PIP) install -q -e '.[functions,worker,dev]'
 	@# truelayer-signing caps cryptography below 50; runpod needs 50+. Both work on 50.
 	$(PIP) install -q --no-deps truelayer-signing==0.4.0
 	touch $(STAMP)
@@ -47,6 +47,14 @@ bench: $(STAMP) prereqs
 
 schemas: $(STAMP)
 	$(PY) -m schemas.export
+
+## The web app: static files in web/dist, served by the local gateway under /app/ (docs/web.md).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+
+## Every page at desktop and phone widths, on a stack of its own: web/screenshots/*.png.
+screenshots: $(STAMP) prereqs web
+	$(PY) -m tests.web.screenshots
 
 clean: down
 	rm -rf $(VENV) .devstack *.egg-info
