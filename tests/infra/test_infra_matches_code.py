@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from code_model import CodeModel
-from infra_checks import CHECKS, Infra, check
+from infra_checks import CHECKS, check
+from terraform_model import Infra
 
 INFRA = Path(__file__).resolve().parents[2] / "infra_terraform"
 
@@ -221,9 +222,6 @@ def test_a_query_without_its_index_fails(code, infra_copy):
 
 
 # --- the gateway's contract with the HTTP edge -------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "API Gateway sends its own ID token in Authorization and the caller's as X-Forwarded-Authorization; "
-    "functions/http/endpoint.py must read that header first (asked of the code owner). Remove this mark with the fix."))
 def test_the_edge_reads_the_callers_token_behind_the_gateway():
     import flask
 
