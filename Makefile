@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+# checkov pins its own dependencies; it lives in a venv of its own for the infra security scan.
+CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: demo test test-fast up down status bench bench-gpu schemas package prereqs clean web screenshots
 
@@ -17,6 +19,10 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --no-deps truelayer-signing==0.4.0
 	touch $(STAMP)
 
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q checkov==3.3.30
+
 prereqs: $(STAMP)
 	@$(PY) -m devstack check
 
@@ -25,7 +31,7 @@ demo: $(STAMP) prereqs
 	$(PY) -m devstack.demo
 
 ## Every test: unit, integration on the emulators, end-to-end over HTTP on the local stack.
-test: $(STAMP) prereqs
+test: $(STAMP) prereqs $(CHECKOV)
 	$(PY) -m schemas.export --check
 	$(PY) -m pytest -q
 
@@ -48,6 +54,10 @@ bench: $(STAMP) prereqs
 schemas: $(STAMP)
 	$(PY) -m schemas.export
 
+## The Cloud Functions source zip Terraform deploys (infra_terraform/build/).
+package: $(STAMP)
+	$(PY) infra_terraform/package.py
+
 ## The web app: static files in web/dist, served by the local gateway under /app/ (docs/web.md).
 web:
 	cd web && npm ci --no-audit --no-fund && npm run build
@@ -57,4 +67,4 @@ screenshots: $(STAMP) prereqs web
 	$(PY) -m tests.web.screenshots
 
 clean: down
-	rm -rf $(VENV) .devstack *.egg-info
+	rm -rf $(VENV) .venv-checkov .devstack *.egg-info

@@ -145,6 +145,7 @@ class ProcessedEvent(Document):
     payment_id: str | None = None
     mandate_id: str | None = None
     processed_at: datetime
+    expires_at: datetime | None = None  # Firestore's TTL deletes it after TrueLayer's 72 h of retries
 
 
 # --- HTTP ---------------------------------------------------------------------------------------

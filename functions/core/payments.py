@@ -31,6 +31,9 @@ from schemas.payments import (
 )
 from schemas.truelayer import MANDATE_STATUS_OF, PAYMENT_STATUS_OF, MandateStatus, PaymentStatus
 
+# TrueLayer retries a webhook for up to 72 h; remember applied events a while longer.
+PROCESSED_EVENT_LIFETIME = timedelta(days=7)
+
 log = logging.getLogger(__name__)
 
 _RANK = {PaymentState.PENDING: 0, PaymentState.AUTHORIZED: 1, PaymentState.EXECUTED: 2, PaymentState.SETTLED: 3,
@@ -191,7 +194,7 @@ def _first_unpaid(sub: SubscriptionDoc | None, mandate: MandateDoc) -> bool:
 
 def _processed(event: PaymentNotified, now: datetime) -> ProcessedEvent:
     return ProcessedEvent(event_id=event.event_id, notification=event.notification, payment_id=event.payment_id,
-                          mandate_id=event.mandate_id, processed_at=now)
+                          mandate_id=event.mandate_id, processed_at=now, expires_at=now + PROCESSED_EVENT_LIFETIME)
 
 
 def _new_sub(payment: PaymentDoc, now: datetime) -> SubscriptionDoc:
