@@ -15,7 +15,7 @@ PROMPT_MAX_CHARS = 2000
 class CreateJobRequest(WireModel):
     prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
     duration_sec: DurationSec
-    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, strict=True)
     image_url: HttpUrl | None = None
 
 
@@ -87,7 +87,7 @@ class GrantRequest(WireModel):
     """An operator's grant; ``grantId`` makes a retried grant land once."""
 
     user_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    credits: int = Field(ge=1, le=100_000)
+    credits: int = Field(ge=1, le=100_000, strict=True)
     grant_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
     note: str | None = Field(default=None, max_length=200)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.base import WireModel
 from schemas.documents import Document
@@ -156,6 +156,13 @@ class Payer(WireModel):
     email: str | None = Field(default=None, pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$")
     phone: str | None = Field(default=None, pattern=r"^\+[0-9]{6,15}$")
 
+    @model_validator(mode="after")
+    def _reachable(self) -> "Payer":
+        # TrueLayer refuses a payer with neither (our 502); say so as a 422 before calling it.
+        if not (self.email or self.phone):
+            raise ValueError("payer needs an email or a phone")
+        return self
+
 
 class SubscribeRequest(WireModel):
     plan_id: str = Field(pattern=PLAN_ID)
@@ -164,7 +171,7 @@ class SubscribeRequest(WireModel):
 
 
 class TopUpRequest(WireModel):
-    credits: int = Field(ge=MIN_TOPUP_CREDITS, le=MAX_TOPUP_CREDITS)
+    credits: int = Field(ge=MIN_TOPUP_CREDITS, le=MAX_TOPUP_CREDITS, strict=True)
     payer: Payer | None = None
 
 

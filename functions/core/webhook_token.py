@@ -5,8 +5,9 @@ import hmac
 
 
 def token_for(secret: str, job_id: str) -> str:
-    return hmac.new(secret.encode(), f"runpod-webhook:{job_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode(), f"runpod-webhook:{job_id}".encode(errors="replace"), hashlib.sha256).hexdigest()
 
 
 def is_valid(secret: str, job_id: str, token: str) -> bool:
-    return bool(secret) and hmac.compare_digest(token_for(secret, job_id), token)
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str, and anyone can send one.
+    return bool(secret) and hmac.compare_digest(token_for(secret, job_id).encode(), token.encode(errors="replace"))
