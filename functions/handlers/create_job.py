@@ -80,6 +80,9 @@ def create_job(call: Call, deps: Deps) -> Reply:
         lambda docs: jobs.decide_create(docs, job, key, request_hash, settings.max_active_jobs),
     )
     if created.outcome is jobs.CreateOutcome.CREATED:
+        # Never the prompt at INFO: its length says enough to operate on.
+        log.info("job created: %d s, %d prompt chars%s", job.duration_sec, len(prompt), ", with an image" if image else "",
+                 extra={"job_id": job_id, "trace_id": job.trace_id, "user_id": call.user_id})
         announce(deps, JobRequested(job_id=job_id, occurred_at=now, trace_id=job.trace_id))
     return 202, CreateJobResponse(job_id=created.job_id, status=JobStatus.PENDING)
 

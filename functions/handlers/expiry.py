@@ -42,6 +42,7 @@ def expire_videos(deps: Deps) -> None:
         if job.image and job.image.r2_key:
             deps.storage.delete(job.image.r2_key)
         deps.store.decide([job_path(job.job_id)], lambda docs, j=job: jobs.decide_move(docs, j.job_id, JobStatus.EXPIRED, now))
+        log.info("video expired and deleted", extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
 
 
 def reconcile_running(deps: Deps) -> None:

@@ -109,5 +109,6 @@ def cancel_job(call: Call, deps: Deps) -> Reply:
     now = deps.now()
     canceled = deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, jobs.Canceled(), now))
     if canceled.status is JobStatus.CANCELED:
+        log.info("job canceled by its owner; credits refunded", extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
         announce(deps, JobCanceled(job_id=job.job_id, runpod_job_id=canceled.runpod_job_id, occurred_at=now, trace_id=job.trace_id))
     return 200, job_view(canceled, now)

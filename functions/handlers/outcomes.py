@@ -24,7 +24,15 @@ _FAILURE_CODES = {
 
 def finish(deps: Deps, job: JobDoc, outcome: jobs.Outcome) -> JobDoc:
     now = deps.now()
-    return deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, now))
+    ended = deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, now))
+    context = {"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id}
+    if ended.status is job.status:
+        return ended  # a late or repeated outcome: nothing changed
+    if isinstance(outcome, jobs.Failed):
+        log.warning("job settled as %s (refunded): %s: %s", ended.status, outcome.error.code, outcome.error.message, extra=context)
+    else:
+        log.info("job settled as %s: %.1f GPU s, $%.6f", ended.status, ended.gpu_seconds or 0, ended.cost_usd or 0, extra=context)
+    return ended
 
 
 def fail(deps: Deps, job: JobDoc, code: str, message: str) -> JobDoc:

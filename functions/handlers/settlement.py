@@ -49,7 +49,8 @@ def settle_job(event: GenerationFinished, deps: Deps) -> None:
     if job.status in (JobStatus.PENDING, JobStatus.RESERVED):
         raise NotQueuedYet(f"job {job.job_id} is {job.status}")
     if job.runpod_job_id != event.runpod_job_id:
-        log.warning("job %s runs as %s, ignoring webhook for %s", job.job_id, job.runpod_job_id, event.runpod_job_id)
+        log.warning("job %s runs as %s, ignoring webhook for %s", job.job_id, job.runpod_job_id, event.runpod_job_id,
+                    extra={"job_id": job.job_id, "trace_id": job.trace_id})
         return
     try:
         status = deps.runpod.status(event.runpod_job_id)

@@ -80,6 +80,8 @@ def _record_queued(deps: Deps, claimed: JobDoc, runpod_job_id: str) -> None:
             runpod_job_id=runpod_job_id, submitted_at=now, submit_claim=None, submit_claim_until=None,
         ),
     )
+    log.info("submitted to RunPod as %s (attempt %d)", runpod_job_id, claimed.submit_attempts,
+             extra={"job_id": claimed.job_id, "trace_id": claimed.trace_id, "user_id": claimed.user_id})
     if job.runpod_job_id != runpod_job_id:
         # Canceled while we were submitting, or another submitter won: this RunPod job is an orphan.
         log.warning("job %s is %s; canceling orphan RunPod job %s", job.job_id, job.status, runpod_job_id)
