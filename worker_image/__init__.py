@@ -10,3 +10,7 @@ import os
 # the tiny model is built in-process. Set before any hub client reads it.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# OpenMP threads that spin while waiting collapse when other processes want the cores (the local
+# stack runs emulators beside the worker): measured 10x slower on 2 busy cores. Read by the
+# OpenMP runtime when torch loads, so set before any import of torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -224,6 +224,7 @@ def run_config(report: Report, name: str, timer: Timer, body: Callable[[], Row])
     print(f"  {row}", flush=True)
 
 
+@torch.no_grad()
 def bench(args: argparse.Namespace) -> Report:
     device = torch.device(args.device)
     width, height = (int(v) for v in args.size.split("x"))

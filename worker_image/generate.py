@@ -43,6 +43,7 @@ class VideoGenerator:
         self._model = model
         self._guidance_scale = guidance_scale
 
+    @torch.no_grad()
     def latents(self, spec: VideoSpec, progress: ProgressTracker, timings: Timings) -> torch.Tensor:
         """Encode the prompt and denoise; returns the normalised latents of one video."""
         model, steps = self._model, self._model.steps

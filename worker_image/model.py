@@ -82,7 +82,11 @@ def _load_real(settings: WorkerSettings, device: torch.device) -> WanPipeline:
         folder, vae=vae, scheduler=tiny.build_scheduler(settings.wan_flow_shift), torch_dtype=dtype,
         transformer_2=None, boundary_ratio=None, expand_timesteps=True,
     )
-    return pipe.to(device)
+    pipe.to(device)
+    if settings.wan_compile and device.type == "cuda":
+        # Regional compilation: each block compiles once and is reused 30 times (bench_gpu.py).
+        pipe.transformer.compile_repeated_blocks(fullgraph=False)
+    return pipe
 
 
 def _build_tiny(settings: WorkerSettings, device: torch.device) -> WanPipeline:

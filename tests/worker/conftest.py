@@ -4,7 +4,6 @@ moto runs as a subprocess (``moto_server``), so uploads and reads go through bot
 exactly as against R2. The tiny model is built once per session and shared by the workers.
 """
 
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,13 @@ import boto3
 import pytest
 import requests
 
+from tests.worker.helpers import free_port
 from worker_image.handler import make_handler
 from worker_image.settings import WorkerSettings
 from worker_image.storage import R2Bucket
 from worker_image.worker import VideoWorker
 
 SMALL = {"video_width": 128, "video_height": 64}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen, timeout_s: float = 30.0) -> None:
@@ -48,7 +42,7 @@ def _wait_until_answering(url: str, process: subprocess.Popen, timeout_s: float 
 
 @pytest.fixture(scope="session")
 def s3_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
     moto = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],

@@ -1,6 +1,7 @@
 """Helpers for the worker tests: job inputs, test pictures, and reading a video back."""
 
 import io
+import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,12 @@ from typing import Any
 import av
 import numpy as np
 from PIL import Image
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def job_input(prompt: str = "a lighthouse at dusk", duration: int = 5, **fields: Any) -> dict:
