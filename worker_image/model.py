@@ -77,9 +77,9 @@ def image_pipeline_from(text_to_video: WanPipeline) -> WanImageToVideoPipeline:
 def _load_real(settings: WorkerSettings, device: torch.device) -> WanPipeline:
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     folder = settings.wan_weights_dir
-    vae = AutoencoderKLWan.from_pretrained(folder, subfolder="vae", torch_dtype=torch.float32)
+    vae = AutoencoderKLWan.from_pretrained(folder, subfolder="vae", dtype=torch.float32)
     pipe = WanPipeline.from_pretrained(
-        folder, vae=vae, scheduler=tiny.build_scheduler(settings.wan_flow_shift), torch_dtype=dtype,
+        folder, vae=vae, scheduler=tiny.build_scheduler(settings.wan_flow_shift), dtype=dtype,
         transformer_2=None, boundary_ratio=None, expand_timesteps=True,
     )
     pipe.to(device)
