@@ -74,6 +74,8 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
                 if name == "job-done":
                     page.wait_for_function("() => document.querySelector('[data-testid=video]').readyState >= 2")
                     page.eval_on_selector("[data-testid=video]", "v => { v.currentTime = 4; }")
+                    page.wait_for_function("() => { const v = document.querySelector('[data-testid=video]'); return !v.seeking && v.readyState >= 3; }")
+                    page.wait_for_timeout(600)
                 shots.append(_shot(page, out / f"{name}-{width_name}.png"))
             page.goto("/app/admin")
             page.wait_for_selector("[data-testid=admin-forbidden]")

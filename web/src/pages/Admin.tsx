@@ -77,7 +77,7 @@ function Overview({ stats }: { stats: DailyStats }) {
                 <span class="bar revenue" style={{ height: `${(revenueUsd(d.creditRevenueMinor) / max) * 100}%` }} />
                 <span class="bar cost" style={{ height: `${(d.gpuCostUsd / max) * 100}%` }} />
               </div>
-              <span class="chart-label">{d.day.slice(5)}</span>
+              <span class="chart-label">{chronological.length > 10 ? d.day.slice(8) : d.day.slice(5)}</span>
             </div>
           ))}
         </div>

@@ -85,7 +85,6 @@ export function JobPage({ jobId }: { jobId: string }) {
                 </p>
               </>
             )}
-            {job.status === "expired" && <p class="small muted">This video was deleted 24 hours after it was made.</p>}
             {job.error && (
               <div class="alert" role="alert" data-testid="job-error">
                 <strong>{job.error.code.replace(/_/g, " ")}:</strong> {job.error.message}
@@ -127,8 +126,14 @@ function describe(job: Job): string {
       return "Rendering on the GPU…";
     case "done":
       return "Your video is ready.";
+    case "failed":
+      return "The render did not finish.";
+    case "rejected":
+      return "The render did not start.";
+    case "canceled":
+      return "You canceled this render.";
     default:
-      return STATUS_LABEL[job.status];
+      return "Deleted 24 hours after it was made.";
   }
 }
 
