@@ -8,6 +8,7 @@ stage, per denoising step, and in total. No network, no weights: ``WAN_WEIGHTS_D
 """
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -55,8 +56,11 @@ def run_once(worker: VideoWorker, duration: int, seed: int) -> tuple[dict[str, f
     clock = StepClock()
     request = GenerationInput(job_id=f"bench-{seed}", prompt="a lighthouse at dusk, waves crashing",
                               duration_sec=duration, seed=seed, output_key=f"videos/bench-{seed}.mp4")
+    cpu_started = time.process_time()
     output = worker.run(request, on_progress=clock)
-    return output.timings, clock.step_times()
+    # CPU seconds of all the process's threads: with idle cores about 2x the wall time of the
+    # parallel stages; when other processes compete for the cores, wall time grows, this does not.
+    return {**output.timings, "processCpuS": time.process_time() - cpu_started}, clock.step_times()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -64,12 +68,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=2, help="timed runs (the table shows the median)")
     parser.add_argument("--duration", type=int, choices=[5, 10, 15], default=5)
     parser.add_argument("--size", default="1280x704", help="landscape WIDTHxHEIGHT")
+    parser.add_argument("--stock-kernels", action="store_true", help="diffusers' own CPU conv3d/norm (slower)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: one per core)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
 
     with tempfile.TemporaryDirectory() as folder:
         settings = WorkerSettings(wan_weights_dir=Path(folder) / "no-weights", wan_tiny_fallback=True,
-                                  wan_device="cpu", video_width=width, video_height=height)
+                                  wan_device="cpu", video_width=width, video_height=height,
+                                  wan_tiny_cpu_kernels=not args.stock_kernels, worker_torch_threads=args.threads)
         worker = VideoWorker(settings, bucket=FolderBucket(Path(folder)))
         started = time.perf_counter()
         worker.setup()
@@ -80,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
     steps = [step for _, step_times in runs for step in step_times]
     print(f"\nCPU: {torch.get_num_threads()} torch threads | {worker.model.label} | {args.size} x "
           f"{args.duration} s ({args.duration * 24 + 1} frames) | {worker.model.steps} steps | "
-          f"x264 {settings.video_x264_preset} | model setup {setup_s:.2f} s | median of {args.runs} runs")
+          f"x264 {settings.video_x264_preset} | {'stock' if args.stock_kernels else 'cpu_kernels'} VAE kernels | "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} | model setup {setup_s:.2f} s | median of {args.runs} runs")
     print("| stage | seconds |")
     print("| --- | ---: |")
     for name in stages:

@@ -210,18 +210,22 @@ def time_steps(timer: Timer, step: Callable[[int], None], steps: int) -> float:
     return statistics.median(timer(lambda i=i: step(i))[0] for i in range(1, steps + 1))
 
 
-def run_config(report: Report, name: str, timer: Timer, body: Callable[[], Row]) -> None:
+def run_config(report: Report, timer: Timer, body: Callable[[], Row]) -> Row:
     device = timer.device
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     try:
         row = body()
     except Exception as exc:  # noqa: BLE001 - a failed switch is a result, not a crash
-        row = Row(name, error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        row = Row(getattr(body, "__name__", "config"), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
     if device.type == "cuda":
         row.peak_gib = round(torch.cuda.max_memory_allocated(device) / 2**30, 1)
     report.rows.append(row)
     print(f"  {row}", flush=True)
+    return row
+
+
+CONFIGS = ("shipped", "sdpa", "batched", "graph", "compile", "decode")  # and "autotune", after decode
 
 
 @torch.no_grad()
@@ -245,7 +249,8 @@ def bench(args: argparse.Namespace) -> Report:
     print(f"text encoding {report.text_encode_s:.3f} s; {denoiser.tokens} tokens; "
           f"{report.forward_pflop} PFLOP per transformer forward", flush=True)
 
-    def shipped() -> Row:
+    def shipped(label: str, compiled: bool = False) -> Row:
+        """diffusers' own ``__call__`` (two forwards a step), timed between step callbacks."""
         marks: list[float] = []
 
         def on_step(p, i, t, kw):
@@ -253,55 +258,74 @@ def bench(args: argparse.Namespace) -> Report:
             marks.append(time.perf_counter())
             return {}
 
+        started = time.perf_counter()
         pipe(prompt_embeds=cond, negative_prompt_embeds=uncond, height=height, width=width,
              num_frames=args.frames, num_inference_steps=args.steps + 1, guidance_scale=GUIDANCE,
              output_type="latent", callback_on_step_end=on_step)
-        return Row("diffusers WanPipeline as shipped", step_s=statistics.median(b - a for a, b in zip(marks, marks[1:])))
+        step_s = statistics.median(b - a for a, b in zip(marks, marks[1:]))
+        # When compiled, the first step's extra time is the compilation.
+        return Row(label, step_s=step_s, compile_s=marks[0] - started - step_s if compiled else None)
 
-    run_config(report, "shipped", timer, shipped)
+    def batched(label: str, forward: Callable | None = None) -> Row:
+        return Row(label, forwards_per_step=1, step_s=time_steps(timer, denoiser.step_fn(True, forward), args.steps))
 
-    backends = ["native", "_native_flash", "_native_cudnn", "_native_efficient"] if device.type == "cuda" else ["native"]
-    for backend in backends:
-        def sequential(backend=backend) -> Row:
-            pipe.transformer.set_attention_backend(backend)
-            return Row(f"loop, CFG 2 forwards, SDPA {backend}", step_s=time_steps(timer, denoiser.step_fn(False), args.steps))
-        run_config(report, backend, timer, sequential)
-    best = _fastest_backend(report.rows, backends)
-    pipe.transformer.set_attention_backend(best)
+    configs = args.configs.split(",")
+    if "shipped" in configs:
+        run_config(report, timer, lambda: shipped("diffusers WanPipeline as shipped (SDPA native)"))
 
-    run_config(report, "batched", timer, lambda: Row(
-        f"CFG batched, SDPA {best}", forwards_per_step=1, step_s=time_steps(timer, denoiser.step_fn(True), args.steps)))
+    best = "native"
+    if "sdpa" in configs:
+        backends = ["native", "_native_flash", "_native_cudnn", "_native_efficient"] if device.type == "cuda" else ["native"]
+        timed = []
+        for backend in backends:
+            def sequential(backend=backend) -> Row:
+                pipe.transformer.set_attention_backend(backend)
+                return Row(f"loop, CFG 2 forwards, SDPA {backend}", step_s=time_steps(timer, denoiser.step_fn(False), args.steps))
+            timed.append((run_config(report, timer, sequential).step_s or float("inf"), backend))
+        best = min(timed)[1]
+        pipe.transformer.set_attention_backend(best)
 
-    if device.type == "cuda" and not args.no_graph:
+    if "batched" in configs:
+        run_config(report, timer, lambda: batched(f"CFG batched, SDPA {best}"))
+
+    if "graph" in configs and device.type == "cuda":
         def graphed() -> Row:
             x = denoiser.latents.to(pipe.transformer.dtype)
             example = (torch.cat([x, x]), torch.zeros(2, denoiser.tokens, device=device), torch.cat([cond, uncond]))
             capture_s, forward = timer(lambda: cuda_graph_forward(pipe.transformer, example))
-            return Row(f"CFG batched + CUDA graph, SDPA {best}", forwards_per_step=1, compile_s=capture_s,
-                       step_s=time_steps(timer, denoiser.step_fn(True, forward), args.steps))
-        run_config(report, "graph", timer, graphed)
+            row = batched(f"CFG batched + CUDA graph, SDPA {best}", forward)
+            row.compile_s = capture_s
+            return row
+        run_config(report, timer, graphed)
 
-    if not args.no_compile:
-        def compiled() -> Row:
-            started = time.perf_counter()
-            pipe.transformer.compile_repeated_blocks(fullgraph=False)
-            step = denoiser.step_fn(True)
-            step(0)  # compiles
-            timer._sync()
-            compile_s = time.perf_counter() - started
-            return Row(f"CFG batched + torch.compile (blocks), SDPA {best}", forwards_per_step=1,
-                       compile_s=compile_s, step_s=time_steps(timer, step, args.steps))
-        run_config(report, "compile", timer, compiled)
+    if "compile" in configs:
+        pipe.transformer.compile_repeated_blocks(fullgraph=False)
+        # The worker's own path with WAN_COMPILE (its default on CUDA): the pipeline as shipped.
+        run_config(report, timer, lambda: shipped(f"WanPipeline + torch.compile (blocks), SDPA {best} = worker", True))
+        run_config(report, timer, lambda: batched(f"CFG batched + torch.compile (blocks), SDPA {best}"))
 
-    _bench_decode_and_encode(report, pipe, denoiser, timer, width, height, args)
+    if "decode" in configs:
+        _bench_decode_and_encode(report, pipe, denoiser, timer, width, height, args)
+    if "autotune" in configs:
+        pipe.transformer.compile_repeated_blocks(fullgraph=False, mode="max-autotune-no-cudagraphs")
+        def autotuned() -> Row:
+            compile_s, _ = timer(lambda: denoiser.step_fn(True)(0))
+            row = batched(f"CFG batched + torch.compile max-autotune (blocks), SDPA {best}")
+            row.compile_s = compile_s
+            return row
+        run_config(report, timer, autotuned)
+
     return report
 
 
 def _bench_decode_and_encode(report, pipe, denoiser, timer, width, height, args) -> None:
     """The worker's own decode + encode path: streamed chunks in, a verified MP4 out."""
     latents = torch.randn_like(denoiser.latents)
-    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16} if timer.device.type == "cuda" else {"fp32": torch.float32}
-    for label, dtype in dtypes.items():
+    variants = [("fp32", torch.float32, False)]
+    if timer.device.type == "cuda":
+        variants += [("fp32_cudnn_benchmark", torch.float32, True), ("bf16_cudnn_benchmark", torch.bfloat16, True)]
+    for label, dtype, cudnn_benchmark in variants:
+        torch.backends.cudnn.benchmark = cudnn_benchmark
         for param in pipe.vae.parameters():
             param.data = param.data.to(dtype)
         decode_s = encode_s = 0.0
@@ -323,11 +347,7 @@ def _bench_decode_and_encode(report, pipe, denoiser, timer, width, height, args)
         report.stages[f"vae_decode_{label}_s"] = round(decode_s, 2)
         report.stages[f"mp4_encode_{label}_s"] = round(encode_s, 2)
         print(f"  VAE decode {label}: {decode_s:.2f} s; MP4 encode ({args.preset}): {encode_s:.2f} s", flush=True)
-
-
-def _fastest_backend(rows: list[Row], backends: list[str]) -> str:
-    timed = [(row.step_s, backend) for row, backend in zip(rows[1:], backends) if row.step_s is not None]
-    return min(timed)[1] if timed else "native"
+    torch.backends.cudnn.benchmark = False
 
 
 def _device_name(device: torch.device) -> str:
@@ -343,7 +363,7 @@ def print_table(report: Report) -> None:
     print(f"\n{report.device} | {report.size} x {report.frames} frames | {PRODUCT_STEPS} steps, CFG {GUIDANCE} | "
           f"text {report.text_encode_s:.2f} s + VAE decode (fp32) {decode:.1f} s + MP4 {encode:.1f} s = {fixed:.1f} s "
           "outside the denoiser")
-    print("| configuration | s/step | TFLOP/s | 50 steps (s) | end to end (s) | vs 60 s target | peak GiB | setup (s) |")
+    print("| configuration | s/step | TFLOP/s | 50 steps (s) | end to end (s) | vs 60 s target | peak GiB | one-off (s) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in report.rows:
         if row.step_s is None:
@@ -365,8 +385,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=121)
     parser.add_argument("--steps", type=int, default=2, help="timed denoising steps per configuration")
     parser.add_argument("--preset", default="veryfast", help="libx264 preset")
-    parser.add_argument("--no-compile", action="store_true")
-    parser.add_argument("--no-graph", action="store_true")
+    parser.add_argument("--configs", default=",".join(CONFIGS),
+                        help=f"comma-separated, run in this order: {','.join(CONFIGS)},autotune (compiles for minutes)")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     report = bench(args)

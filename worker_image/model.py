@@ -91,7 +91,7 @@ def _load_real(settings: WorkerSettings, device: torch.device) -> WanPipeline:
 
 def _build_tiny(settings: WorkerSettings, device: torch.device) -> WanPipeline:
     components = tiny.build_components(settings.wan_flow_shift, seed=settings.wan_tiny_seed)
-    if device.type == "cpu":
+    if device.type == "cpu" and settings.wan_tiny_cpu_kernels:
         use_cpu_kernels(components["vae"])
     return WanPipeline(**components, transformer_2=None, boundary_ratio=None, expand_timesteps=True).to(device)
 

@@ -14,6 +14,8 @@ Model
     ``WAN_COMPILE``             on CUDA, ``torch.compile`` the transformer's 30 repeated blocks
                                 (default true: 2.44 -> 1.86 s a step on an H100; the first job
                                 of each new video shape pays ~15 s of compilation).
+    ``WAN_TINY_CPU_KERNELS``    swap the tiny VAE's conv3d and RMS norm for CPU-friendly twins
+                                (cpu_kernels.py; default true: decode ~4x faster, same numbers).
     ``WORKER_TORCH_THREADS``    CPU threads for torch (default 0: one per core).
 Video
     ``VIDEO_WIDTH`` / ``VIDEO_HEIGHT``  landscape output size, multiples of 32 (default 1280x704);
@@ -47,6 +49,7 @@ class WorkerSettings(BaseSettings):
     wan_guidance_scale: float = Field(default=5.0, ge=0.0)
     wan_flow_shift: float = Field(default=5.0, gt=0.0)
     wan_tiny_seed: int = 0
+    wan_tiny_cpu_kernels: bool = True
     wan_device: Literal["auto", "cuda", "cpu"] = "auto"
     wan_compile: bool = True
     worker_torch_threads: int = Field(default=0, ge=0)
