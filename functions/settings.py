@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     truelayer_auth_url: str | None = None  # these three default to the environment's TrueLayer hosts
     truelayer_api_base: str | None = None
     truelayer_hpp_base: str | None = None
-    truelayer_return_uri: str = "http://127.0.0.1:8080/account"
+    truelayer_return_uri: str = "http://127.0.0.1:8080/app/account"
     truelayer_webhook_jku_allowlist: CommaList = ()  # empty: TrueLayer's own JWKS URL for the environment
     truelayer_webhook_path: str | None = None  # the path TrueLayer signs; default: the request's
     truelayer_grant_on: Literal["payment_settled", "payment_executed"] = "payment_settled"

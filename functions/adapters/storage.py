@@ -23,10 +23,12 @@ class R2Storage:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
     def presigned_get(self, key: str, expires_in: timedelta) -> str:
+        """A time-limited download link. The file is served as an attachment, so a cross-origin
+        Download link saves it; a <video> element ignores the disposition and still plays it."""
         seconds = max(1, int(expires_in.total_seconds()))
-        return self._s3.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds
-        )
+        filename = f"cineweave-{key.rsplit('/', 1)[-1]}"
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{filename}"'}
+        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
 
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing object succeeds."""

@@ -146,6 +146,8 @@ class Succeeded:
 @dataclass(frozen=True)
 class Failed:
     error: JobError
+    gpu_seconds: float | None = None  # a generation that ran and failed still cost GPU time
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -198,8 +200,9 @@ def decide_finish(docs: Docs, job_id: str, outcome: Outcome, now: datetime) -> D
                 user, ledger.refund_id(job_id), LedgerKind.REFUND, job.credits, now, job_id=job_id
             )
             writes.append(put(ledger_path(user.user_id, entry.entry_id), entry))
+        spent = {"gpu_seconds": outcome.gpu_seconds, "cost_usd": outcome.cost_usd} if isinstance(outcome, Failed) else {}
         error = outcome.error if isinstance(outcome, Failed) else None
-        job = _moved(job, target, now, error=error, finished_at=now)
+        job = _moved(job, target, now, error=error, finished_at=now, **spent)
     writes += [put(job_path(job_id), job), put(user_path(user.user_id), user)]
     return Decision(writes, job)
 

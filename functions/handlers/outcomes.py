@@ -35,8 +35,9 @@ def finish(deps: Deps, job: JobDoc, outcome: jobs.Outcome) -> JobDoc:
     return ended
 
 
-def fail(deps: Deps, job: JobDoc, code: str, message: str) -> JobDoc:
-    return finish(deps, job, jobs.Failed(JobError(code=code, message=message[:1000])))
+def fail(deps: Deps, job: JobDoc, code: str, message: str, gpu_seconds: float | None = None) -> JobDoc:
+    cost = round(gpu_seconds * deps.settings.gpu_price_per_second_usd, 6) if gpu_seconds is not None else None
+    return finish(deps, job, jobs.Failed(JobError(code=code, message=message[:1000]), gpu_seconds, cost))
 
 
 def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc:
@@ -44,7 +45,8 @@ def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc
     if status.status is RunPodState.COMPLETED:
         return finish(deps, job, _success(deps, job, status))
     if status.status in _FAILURE_CODES:
-        return fail(deps, job, _FAILURE_CODES[status.status], str(status.error or f"RunPod says {status.status}"))
+        message = str(status.error or f"RunPod says {status.status}")
+        return fail(deps, job, _FAILURE_CODES[status.status], message, _gpu_seconds(status))
     if status.status is RunPodState.IN_PROGRESS and job.status is JobStatus.QUEUED:
         now = deps.now()
         return deps.store.decide(
@@ -60,10 +62,14 @@ def _success(deps: Deps, job: JobDoc, status: RunPodStatus) -> jobs.Outcome:
         return jobs.Failed(JobError(code="invalid_output", message=f"the worker returned no usable result: {exc.error_count()} errors"))
     if not deps.storage.exists(output.r2_key):
         return jobs.Failed(JobError(code="output_missing", message="the worker reported a video that is not in the bucket"))
-    gpu_seconds = (status.execution_time or 0) / 1000
+    gpu_seconds = _gpu_seconds(status) or 0.0
     return jobs.Succeeded(
         output=output,
         expires_at=deps.now() + timedelta(hours=deps.settings.video_ttl_hours),
         gpu_seconds=gpu_seconds,
         cost_usd=round(gpu_seconds * deps.settings.gpu_price_per_second_usd, 6),
     )
+
+
+def _gpu_seconds(status: RunPodStatus) -> float | None:
+    return status.execution_time / 1000 if status.execution_time is not None else None

@@ -145,3 +145,13 @@ def test_webhook_tokens_are_per_job_and_need_a_secret():
     assert webhook_token.is_valid("s", "job_1", token)
     assert not webhook_token.is_valid("s", "job_2", token)
     assert not webhook_token.is_valid("", "job_1", webhook_token.token_for("", "job_1"))
+
+
+def test_a_failed_generation_still_records_the_gpu_time_it_cost(deps):
+    _reserved_job(deps)
+    submission.submit_job(_reserved_event(), deps)
+    deps.runpod.statuses["rp-1"] = RunPodStatus(id="rp-1", status=RunPodState.FAILED, error="oom", executionTime=20_000)
+    settlement.settle_job(_finished("rp-1"), deps)
+    job = _job(deps)
+    assert (job.status, job.gpu_seconds, job.cost_usd) == (JobStatus.FAILED, 20.0, 0.0232)
+    assert _balance(deps) == 3  # refunded all the same
