@@ -2,7 +2,10 @@
 
 import concurrent.futures
 
+import boto3
+import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from cli.api import TERMINAL
 from tests.helpers import assert_ledger_balanced, ledger_of, wait_until
@@ -19,6 +22,7 @@ def test_a_job_goes_from_pending_to_done_then_expires_and_its_video_is_deleted(m
     assert job["video"]["urlExpiresAt"] <= job["expiresAt"]
     download = requests.get(job["video"]["url"], timeout=10)
     assert download.status_code == 200 and download.content, download.status_code
+    assert download.headers["Content-Disposition"].startswith("attachment")
     assert user.client.credits()["balance"] == 1
     assert_ledger_balanced(store, user.user_id)
 
@@ -31,7 +35,11 @@ def test_a_job_goes_from_pending_to_done_then_expires_and_its_video_is_deleted(m
     wait_until(expired, timeout_s=40, interval_s=1, what="the video to expire")
     gone = user.client.job(created["jobId"])
     assert "video" not in gone
-    assert requests.get(job["video"]["url"], timeout=10).status_code == 404
+    assert requests.get(job["video"]["url"], timeout=10).status_code in (403, 404)  # expired link or no object
+    s3 = boto3.client("s3", endpoint_url=stack.s3_url, aws_access_key_id=stack.s3_access_key,
+                      aws_secret_access_key=stack.s3_secret_key, region_name="us-east-1")
+    with pytest.raises(ClientError, match="404"):
+        s3.head_object(Bucket=stack.bucket, Key=f"videos/{created['jobId']}.mp4")
     assert_ledger_balanced(store, user.user_id)
 
 
