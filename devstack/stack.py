@@ -5,6 +5,7 @@
 """
 
 import shutil
+import signal
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -128,6 +129,26 @@ def start_worker(config: StackConfig, n: int = 0) -> int:
         **config.worker_extra_env,
     }
     return processes.spawn(f"worker-{n + 1}", [PYTHON, "-m", module], env, config.state_dir, ROOT)
+
+
+def restart(config: StackConfig, name: str, sig: int = signal.SIGKILL) -> int:
+    """Kill one service (``sig``, SIGKILL by default: a crash) and start it again; returns once it
+    answers. For fault tests: ``events``, ``gateway``, ``runpod``, ``s3`` (moto forgets its objects;
+    the bucket is created again)... Workers: ``processes.stop`` plus ``start_worker``."""
+    processes.stop(name, config.state_dir, sig)
+    return start_service(config, name)
+
+
+def start_service(config: StackConfig, name: str) -> int:
+    """Start one stopped service of the stack (see ``restart``); returns its pid once it answers."""
+    service = next((s for s in [*backing_services(config), *function_hosts(config)] if s.name == name), None)
+    if service is None:
+        raise KeyError(f"no service named {name}")
+    pid = processes.spawn(service.name, service.argv, config.functions_env(), config.state_dir, ROOT)
+    _wait_ready(config, service, pid)
+    if name == "s3":
+        _create_bucket(config)
+    return pid
 
 
 def _start_all(config: StackConfig, services: list[Service]) -> None:

@@ -16,11 +16,12 @@ from functions.bootstrap import deps
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import admin, credits_api, expiry, jobs_api, reserve, settlement, submission
-from functions.handlers import payment_events, payments, renewals
+from functions.handlers import failures, payment_events, payments, renewals
 from functions.handlers.users import ensure_user
 from functions.http.endpoint import Call, Reply, serve
 from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
 from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
+from schemas.topics import topic_for
 
 logs.configure()
 
@@ -37,7 +38,9 @@ def _http(request: flask.Request, name: str, handler: Callable[[Call, Any], Repl
 
 
 def _event(cloud_event: CloudEvent, model: type[Event], handler: Callable[[Any, Any], None]) -> None:
-    consume(cloud_event.data, model, lambda event: handler(event, deps()))
+    consumer = topic_for(model).consumer
+    consume(cloud_event.data, model, lambda event: handler(event, deps()),
+            record=lambda failed: failures.record_failure(failed, consumer, deps()))
 
 
 # --- HTTP ---------------------------------------------------------------------------------------

@@ -119,3 +119,25 @@ class IdempotencyRecord(Document):
     job_id: str
     created_at: datetime
     expires_at: datetime | None = None  # Firestore's TTL policy deletes the record after this
+
+
+class EventFailureDoc(Document):
+    """A Pub/Sub message a consumer could not process, kept so an operator can see why and replay
+    it (``python -m devstack.deadletters``): ``poison`` ones were acknowledged (Pub/Sub no longer
+    has them: this record holds their exact bytes), ``error`` ones were redelivered and, past the
+    delivery attempts, dead-lettered. Named by consumer and content digest."""
+
+    consumer: str
+    digest: str
+    kind: str  # "poison" or "error"
+    reason: str = Field(max_length=1000)
+    message_id: str | None = None  # of the latest attempt
+    subscription: str | None = None
+    data: str  # base64, as pushed; empty when too large to keep (``truncated``)
+    truncated: bool = False
+    attributes: dict[str, str] = Field(default_factory=dict)
+    attempts: int = Field(default=1, ge=1)
+    first_at: datetime
+    last_at: datetime
+    replayed_at: datetime | None = None
+    expires_at: datetime | None = None  # Firestore's TTL policy deletes the record after this

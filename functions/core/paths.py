@@ -9,6 +9,7 @@ PAYMENTS = "payments"
 MANDATES = "mandates"
 SUBSCRIPTIONS = "subscriptions"
 TRUELAYER_EVENTS = "truelayer_events"
+EVENT_FAILURES = "event_failures"
 
 
 def user_path(user_id: str) -> str:
@@ -47,3 +48,7 @@ def subscription_path(user_id: str) -> str:
 
 def truelayer_event_path(event_id: str) -> str:
     return f"{TRUELAYER_EVENTS}/{event_id}"
+
+
+def event_failure_path(consumer: str, digest: str) -> str:
+    return f"{EVENT_FAILURES}/{consumer}:{digest}"
