@@ -21,6 +21,7 @@ distance from the product's 60 s target for a 5 s clip. A config that fails prin
 """
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -45,25 +46,28 @@ PRODUCT_STEPS = 50
 GUIDANCE = 5.0
 
 TRANSFORMER = {
-    "full": dict(
-        patch_size=(1, 2, 2), num_attention_heads=24, attention_head_dim=128, in_channels=48, out_channels=48,
-        text_dim=4096, freq_dim=256, ffn_dim=14336, num_layers=30, cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024,
-    ),
-    "tiny": dict(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=48, out_channels=48,
-        text_dim=32, freq_dim=32, ffn_dim=32, num_layers=2, cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024,
-    ),
+    "full": {
+        "patch_size": (1, 2, 2), "num_attention_heads": 24, "attention_head_dim": 128,
+        "in_channels": 48, "out_channels": 48, "text_dim": 4096, "freq_dim": 256, "ffn_dim": 14336,
+        "num_layers": 30, "cross_attn_norm": True,
+        "qk_norm": "rms_norm_across_heads", "eps": 1e-6, "rope_max_seq_len": 1024,
+    },
+    "tiny": {
+        "patch_size": (1, 2, 2), "num_attention_heads": 2, "attention_head_dim": 12,
+        "in_channels": 48, "out_channels": 48, "text_dim": 32, "freq_dim": 32, "ffn_dim": 32,
+        "num_layers": 2, "cross_attn_norm": True,
+        "qk_norm": "rms_norm_across_heads", "eps": 1e-6, "rope_max_seq_len": 1024,
+    },
 }
 VAE = {
-    "full": dict(base_dim=160, decoder_base_dim=256, dim_mult=[1, 2, 4, 4], num_res_blocks=2),
-    "tiny": dict(base_dim=8, decoder_base_dim=8, dim_mult=[1, 1, 1, 1], num_res_blocks=1),
+    "full": {"base_dim": 160, "decoder_base_dim": 256, "dim_mult": [1, 2, 4, 4], "num_res_blocks": 2},
+    "tiny": {"base_dim": 8, "decoder_base_dim": 8, "dim_mult": [1, 1, 1, 1], "num_res_blocks": 1},
 }
-VAE_SHAPE = dict(
-    z_dim=48, temperal_downsample=[False, True, True], is_residual=True, in_channels=12, out_channels=12,
-    patch_size=2, scale_factor_temporal=4, scale_factor_spatial=16, latents_mean=[0.0] * 48, latents_std=[1.0] * 48,
-)
+VAE_SHAPE = {
+    "z_dim": 48, "temperal_downsample": [False, True, True], "is_residual": True, "in_channels": 12,
+    "out_channels": 12, "patch_size": 2, "scale_factor_temporal": 4, "scale_factor_spatial": 16,
+    "latents_mean": [0.0] * 48, "latents_std": [1.0] * 48,
+}
 TEXT = {
     "full": UMT5Config(  # UMT5-XXL, the Wan 2.2 text encoder
         vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
@@ -216,7 +220,7 @@ def run_config(report: Report, timer: Timer, body: Callable[[], Row]) -> Row:
         torch.cuda.reset_peak_memory_stats(device)
     try:
         row = body()
-    except Exception as exc:  # noqa: BLE001 - a failed switch is a result, not a crash
+    except Exception as exc:  # a failed switch is a result, not a crash
         row = Row(getattr(body, "__name__", "config"), error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
     if device.type == "cuda":
         row.peak_gib = round(torch.cuda.max_memory_allocated(device) / 2**30, 1)
@@ -262,7 +266,7 @@ def bench(args: argparse.Namespace) -> Report:
         pipe(prompt_embeds=cond, negative_prompt_embeds=uncond, height=height, width=width,
              num_frames=args.frames, num_inference_steps=args.steps + 1, guidance_scale=GUIDANCE,
              output_type="latent", callback_on_step_end=on_step)
-        step_s = statistics.median(b - a for a, b in zip(marks, marks[1:]))
+        step_s = statistics.median(b - a for a, b in itertools.pairwise(marks))
         # When compiled, the first step's extra time is the compilation.
         return Row(label, step_s=step_s, compile_s=marks[0] - started - step_s if compiled else None)
 
@@ -336,7 +340,7 @@ def _bench_decode_and_encode(report, pipe, denoiser, timer, width, height, args)
             with Mp4Writer(path, width, height, 24, preset=args.preset) as mp4:
                 chunks = decode_frames(pipe.vae, latents)
                 while True:
-                    elapsed, chunk = timer(lambda: next(chunks, None))
+                    elapsed, chunk = timer(lambda chunks=chunks: next(chunks, None))
                     decode_s += elapsed
                     if chunk is None:
                         break

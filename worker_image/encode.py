@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import av
 import numpy as np
@@ -53,10 +54,12 @@ class Mp4Writer:
             self._container.close()
             self._container = None
 
-    def __enter__(self) -> "Mp4Writer":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

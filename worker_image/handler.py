@@ -34,7 +34,7 @@ def make_handler(worker: VideoWorker, send_progress: SendProgress = runpod.serve
             output = worker.run(request, on_progress=lambda update: send_progress(job, update.to_wire()))
         except InvalidInput as exc:
             return {"error": f"invalid input: {exc}"}
-        except Exception as exc:  # noqa: BLE001 - a crash fails the job, never the worker
+        except Exception as exc:
             log.exception("job %s failed", request.job_id)
             error = _crash_message(exc)
         else:

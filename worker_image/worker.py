@@ -6,8 +6,8 @@ to report. Dependencies (bucket, image loader) are injected; the defaults come f
 """
 
 import random
-from collections.abc import Iterator
 import tempfile
+from collections.abc import Iterator
 from contextlib import closing
 from fractions import Fraction
 from pathlib import Path

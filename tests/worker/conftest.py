@@ -20,7 +20,6 @@ import requests
 from tests.worker.helpers import free_port
 from worker_image.handler import make_handler
 from worker_image.settings import WorkerSettings
-from worker_image.storage import R2Bucket
 from worker_image.worker import VideoWorker
 
 SMALL = {"video_width": 128, "video_height": 64}
