@@ -24,7 +24,7 @@ from worker_image.worker import VideoWorker
 
 
 class FolderBucket:
-    """Stands in for R2: 'uploads' copy the MP4 into a local folder."""
+    """A ``storage.Bucket`` on a local folder: 'uploads' copy the MP4 there."""
 
     def __init__(self, folder: Path):
         self.folder = folder

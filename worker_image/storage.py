@@ -1,6 +1,7 @@
 """The worker's R2 bucket (S3 API through boto3): input images in, finished MP4s out."""
 
 from pathlib import Path
+from typing import Protocol
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -10,6 +11,14 @@ from botocore.exceptions import ClientError
 from worker_image.errors import InvalidInput
 
 MB = 1024 * 1024
+
+
+class Bucket(Protocol):
+    """What the worker needs from object storage (``R2Bucket`` in production)."""
+
+    def read(self, key: str, max_bytes: int) -> bytes: ...
+
+    def upload_video(self, path: Path, key: str) -> None: ...
 
 
 class R2Bucket:

@@ -22,7 +22,7 @@ from worker_image.generate import VideoGenerator, VideoSpec
 from worker_image.model import WanModel, load_model
 from worker_image.progress import ProgressSink, ProgressTracker
 from worker_image.settings import WorkerSettings
-from worker_image.storage import R2Bucket
+from worker_image.storage import Bucket, R2Bucket
 from worker_image.timings import Timings
 
 
@@ -30,7 +30,7 @@ class VideoWorker:
     def __init__(
         self,
         settings: WorkerSettings,
-        bucket: R2Bucket | None = None,
+        bucket: Bucket | None = None,
         image_loader: images.ImageLoader | None = None,
         model: WanModel | None = None,
     ):

@@ -5,6 +5,7 @@ Small frames (128x64) keep each job to about a second; the frame count is always
 
 import numpy as np
 import pytest
+import torch
 
 from schemas.generation import GenerationOutput, GenerationStage
 from tests.worker.helpers import download_video, image_bytes, job_input
@@ -166,3 +167,30 @@ def test_a_crash_fails_the_job_and_the_worker_takes_the_next_one(worker, setting
     assert "NoSuchBucket" in failed["error"]
 
     assert "error" not in handle(job_input())
+
+
+class _OutOfMemoryOnce:
+    """A bucket (our own port) whose first upload hits CUDA's out-of-memory error."""
+
+    def __init__(self, real):
+        self.real, self.failed = real, False
+
+    def read(self, key: str, max_bytes: int) -> bytes:
+        return self.real.read(key, max_bytes)
+
+    def upload_video(self, path, key: str) -> None:
+        if not self.failed:
+            self.failed = True
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 3.75 GiB.\nmore details")
+        self.real.upload_video(path, key)
+
+
+def test_out_of_memory_fails_the_job_with_the_reason_and_the_next_job_runs(worker, settings_for, s3, bucket_name):
+    flaky = VideoWorker(settings_for(), bucket=_OutOfMemoryOnce(worker.bucket), model=worker.model)
+    handler = make_handler(flaky, send_progress=lambda job, update: None)
+
+    failed = handler({"id": "rp-1", "input": job_input()})
+    retried = handler({"id": "rp-2", "input": job_input()})
+
+    assert failed == {"error": "out of GPU memory: CUDA out of memory. Tried to allocate 3.75 GiB."}
+    assert s3.head_object(Bucket=bucket_name, Key=retried["r2Key"])["ContentType"] == "video/mp4"
