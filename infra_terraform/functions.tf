@@ -140,17 +140,18 @@ locals {
     }
     submit_job = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
-      env       = concat(local.env_firestore, local.env_runpod, ["PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S", "RUNPOD_TTL_S", "SUBMIT_CLAIM_S", "SUBMIT_MAX_ATTEMPTS"])
+      env       = concat(local.env_firestore, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S", "RUNPOD_TTL_S", "SUBMIT_CLAIM_S", "SUBMIT_MAX_ATTEMPTS"])
       secrets   = ["RUNPOD_API_KEY", "RUNPOD_WEBHOOK_SECRET"]
       publishes = []
       firestore = true
     }
+    # Firestore only to record a delivery it could not process (every event function does).
     cancel_generation = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 10
-      env       = local.env_runpod
+      env       = concat(local.env_firestore, local.env_runpod)
       secrets   = ["RUNPOD_API_KEY"]
       publishes = []
-      firestore = false
+      firestore = true
     }
     settle_job = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20

@@ -59,7 +59,8 @@ def test_the_code_model_sees_what_the_handlers_touch(code):
     assert "PUBLIC_API_BASE_URL" in submit.env and submit.publishes == frozenset()
     webhook = code.needs("runpod_webhook")
     assert webhook.secrets == {"RUNPOD_WEBHOOK_SECRET"} and webhook.publishes == {"generation-finished"}
-    assert code.needs("cancel_generation").uses_store is False
+    assert code.needs("cancel_generation").secrets == {"RUNPOD_API_KEY"}  # no webhook secret, no R2 keys
+    assert all(code.needs(name).uses_store for name in ("cancel_generation", "settle_job"))  # undelivered records
     assert code.needs("expire_jobs").publishes == {"job-requested", "job-reserved"}
     assert code.needs("list_plans").secrets == frozenset()
 
@@ -156,7 +157,7 @@ def test_a_setting_added_to_the_code_only_fails(code_copy, infra_copy):
 
 
 def test_a_setting_a_function_reads_but_does_not_get_fails(code, infra_copy):
-    edit(infra_copy / "functions.tf", '["PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S"', '["RUNPOD_EXECUTION_TIMEOUT_S"')
+    edit(infra_copy / "functions.tf", '"PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S"', '"RUNPOD_EXECUTION_TIMEOUT_S"')
     assert "[settings] submit_job: reads PUBLIC_API_BASE_URL but it is not set" in findings(infra_copy, code, "settings")
 
 
