@@ -3,9 +3,17 @@
 The handler is glue only: parse the job input, run the worker, map failures to RunPod's
 ``{"error": "..."}`` (the job ends FAILED). A failed job never takes the worker down: GPU memory
 is released and the next job starts clean.
+
+The SDK runs the handler as an asyncio task and cancels that task when RunPod stops the job
+(cancel, timeout). A synchronous handler would block the SDK's loop and never see the stop, so
+the GPU would finish a video nobody will pay for. ``cancellable`` runs the generation in a thread
+and turns the task's cancellation into a stop flag checked at every progress update, i.e. after
+each denoising step.
 """
 
+import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +54,37 @@ def make_handler(worker: VideoWorker, send_progress: SendProgress = runpod.serve
     return handler
 
 
+class JobStopped(Exception):
+    """RunPod stopped the job (canceled or timed out): abandon the generation at the next step."""
+
+
+def cancellable(worker: VideoWorker, send_progress: SendProgress = runpod.serverless.progress_update):
+    """The async handler the SDK runs: ``make_handler``'s work in a thread, stoppable between steps."""
+    one_at_a_time = threading.Lock()  # a stopping generation must leave the GPU before the next starts
+
+    async def handler(job: Job) -> dict:
+        stop = threading.Event()
+
+        def progress(job: Job, payload: dict) -> None:
+            if stop.is_set():
+                raise JobStopped(f"job {job.get('id')} was stopped")
+            send_progress(job, payload)
+
+        run_one = make_handler(worker, send_progress=progress)
+
+        def run_locked() -> dict:
+            with one_at_a_time:
+                return run_one(job)
+
+        try:
+            return await asyncio.to_thread(run_locked)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+
+    return handler
+
+
 def _crash_message(exc: Exception) -> str:
     if isinstance(exc, torch.OutOfMemoryError):
         return f"out of GPU memory: {str(exc).splitlines()[0]}"
@@ -66,7 +105,7 @@ def main() -> None:
     worker = VideoWorker(WorkerSettings())
     worker.setup()
     log.info("model ready: %s on %s", worker.model.label, worker.model.device)
-    runpod.serverless.start({"handler": make_handler(worker)})
+    runpod.serverless.start({"handler": cancellable(worker)})
 
 
 if __name__ == "__main__":
