@@ -1,6 +1,8 @@
 """Ending a job from what RunPod says: shared by the webhook path and the reconciler."""
 
+import json
 import logging
+import re
 from datetime import timedelta
 
 from pydantic import ValidationError
@@ -45,7 +47,9 @@ def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc
     if status.status is RunPodState.COMPLETED:
         return finish(deps, job, _success(deps, job, status))
     if status.status in _FAILURE_CODES:
-        message = str(status.error or f"RunPod says {status.status}")
+        if status.error:
+            log.warning("RunPod job %s ended %s: %s", status.id, status.status, status.error, extra={"job_id": job.job_id})
+        message = user_message(status.error) or f"RunPod says {status.status}"
         return fail(deps, job, _FAILURE_CODES[status.status], message, _gpu_seconds(status))
     if status.status is RunPodState.IN_PROGRESS and job.status is JobStatus.QUEUED:
         now = deps.now()
@@ -53,6 +57,22 @@ def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc
             [job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.RUNNING, now, started_at=now)
         )
     return job
+
+
+def user_message(error: object) -> str:
+    """What the user sees of a worker's error. The SDK reports an uncaught exception as JSON with
+    its traceback (our file paths, code lines): keep its type and message, the log keeps the rest."""
+    if not error:
+        return ""
+    text = str(error)
+    try:
+        reported = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(reported, dict) or "error_message" not in reported:
+        return text
+    kind = re.sub(r"^<class '(?:[\w.]+\.)?(\w+)'>$", r"\1", str(reported.get("error_type", "")))
+    return f"{kind}: {reported['error_message']}" if kind else str(reported["error_message"])
 
 
 def _success(deps: Deps, job: JobDoc, status: RunPodStatus) -> jobs.Outcome:

@@ -1,3 +1,5 @@
+# Runs before test_faults.py on purpose: the emulator backs a push subscription off for minutes after
+# its endpoint was down (the events host kill there), which would slow the dead-lettering here.
 """Messages that cannot be processed: poison is acknowledged and recorded (never redelivered
 forever), a message whose consumer keeps failing is dead-lettered after the configured attempts
 with its error recorded, and the operator command lists both and replays them, idempotently."""
