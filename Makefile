@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # checkov pins its own dependencies; it lives in a venv of its own for the infra security scan.
 CHECKOV := .venv-checkov/bin/checkov
 
-.PHONY: demo test test-fast up down status bench bench-gpu schemas package prereqs clean web screenshots
+.PHONY: demo test test-fast soak up down status bench bench-gpu schemas package prereqs clean web screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(STAMP) prereqs $(CHECKOV)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q tests/unit
+
+## >= 200 jobs from 20 users through the local pipeline with seeded random faults; checks nothing is lost or paid twice.
+soak: $(STAMP) prereqs
+	$(PY) -m devstack.soak --jobs $(or $(JOBS),200) --users $(or $(USERS),20) --seed $(or $(SEED),1)
 
 up: $(STAMP) prereqs
 	$(PY) -m devstack up

@@ -58,6 +58,7 @@ class Unprocessed:
         out = asdict(self)
         out.pop("ack_id"), out.pop("record_path")
         out["data"] = _preview(self.data)
+        out["why"] = " ".join(self.why.split())[:500]
         return out
 
 
