@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from worker_image.handler import cancellable
 
@@ -36,6 +37,12 @@ class _Update:
         return {"stage": "denoising", "percent": 50, "step": self.step, "steps": 50}
 
 
+def run_in_own_loop(make_coroutine):
+    """asyncio.run on a thread of its own: another test may leave a loop running on this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result(timeout=30)
+
+
 JOB = {"id": "rp-1", "input": {"jobId": "job_1", "prompt": "a long take", "durationSec": 5, "outputKey": "videos/job_1.mp4"}}
 
 
@@ -52,7 +59,7 @@ def test_cancelling_the_task_stops_the_generation_between_steps_and_frees_the_gp
         except asyncio.CancelledError:
             pass
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)
     assert worker.stopped.wait(10), "the generation kept running after the job was stopped"
     assert worker.released == 1  # the crash path released GPU memory for the next job
 
@@ -69,5 +76,6 @@ def test_a_job_that_is_not_stopped_runs_to_its_result():
             return Output()
 
     updates = []
-    result = asyncio.run(cancellable(OneStep(), send_progress=lambda job, payload: updates.append(payload))(JOB))
+    handler = cancellable(OneStep(), send_progress=lambda job, payload: updates.append(payload))
+    result = run_in_own_loop(lambda: handler(JOB))
     assert result == {"r2Key": "videos/job_1.mp4"} and updates[0]["step"] == 1
