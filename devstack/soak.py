@@ -64,6 +64,8 @@ class Report:
     topups: int = 0
     topup_copies: int = 0
     webhooks_redelivered: int = 0
+    events_seen: int = 0
+    events_redelivered: list[str] = field(default_factory=list)
     dead_letters: list[dict] = field(default_factory=list)
     secrets_found: list[str] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
@@ -93,6 +95,8 @@ class Report:
             f" ({self.webhooks_redelivered} redelivered after an outage)",
             f"faults injected       {sum(self.faults.values())}: {', '.join(f'{k} {v}' for k, v in sorted(self.faults.items()))}",
             f"create -> terminal    p50 {self.percentile(0.5):.2f} s, p99 {self.percentile(0.99):.2f} s (n={len(self.latencies_s)})",
+            f"events published      {self.events_seen}; payment events the emulator dropped and the soak redelivered:"
+            f" {len(self.events_redelivered)}",
             f"dead letters / poison {len(self.dead_letters)}" + "".join(f"\n    {n} x {why}" for why, n in dl.most_common()),
             f"secrets found         {len(self.secrets_found)}  {self.secrets_found[:5] or ''}",
         ]
@@ -118,6 +122,7 @@ class Soak:
         started = time.monotonic()
         control = f"{self.config.runpod_url}/_control"
         requests.post(f"{control}/reset", timeout=5)
+        self.tap = EventTap(self.config, self.run_id)
         plans = self._plans()
         users = [f"user_soak_{self.run_id}_{n:02d}" for n in range(self.users)]
         for user_id in users:
@@ -304,12 +309,15 @@ class Soak:
         report = self.report
         report.submitted = len(self.created)
         users = sorted({u for u, _ in self.created.values()} | set(self.granted))
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
 
         def jobs_of(user_id: str) -> list[dict]:
             return [d for _, d in store.query(Query(JOBS, where=[("userId", "==", user_id)]))]
 
+        events: list[dict] = []
         while True:  # the pipeline drains: the ticker reconciles what the faults left behind
+            events += self.tap.drain()
+            report.events_redelivered += self.tap.redeliver_lost_payment_events(events, store, set(report.events_redelivered))
             jobs = {d["jobId"]: d for u in users for d in jobs_of(u)}
             balances = {u: (store.get(user_path(u)) or {}).get("balance", 0) for u in users}
             spent = Counter()
@@ -346,7 +354,81 @@ class Soak:
             from devstack.deadletters import DeadLetters
 
             report.dead_letters = [m.summary() for m in DeadLetters(self.config.project, store=store).unprocessed()]
-        report.secrets_found = scan_for_secrets(self.config, [d for d in jobs.values()] + report.dead_letters)
+        report.events_seen = len(events)
+        report.secrets_found = scan_for_secrets(self.config, [d for d in jobs.values()] + report.dead_letters + events)
+        self.tap.close()
+
+
+class EventTap:
+    """A pull subscription on every topic, made before the load: a copy of every event published,
+    to scan for secrets and to repair one emulator defect.
+
+    The Pub/Sub emulator drops a message whose push was in flight when its endpoint died (the
+    events-host kill): it is never redelivered nor dead-lettered (seen: over 6 minutes). Production
+    Pub/Sub redelivers it after the ack deadline. Job events so dropped are repaired by our own
+    reconciler (the clock tick); payment events have no reconciler, so the soak redelivers, as
+    production Pub/Sub would, each payment event whose effect never happened, and reports how many.
+    """
+
+    def __init__(self, config: StackConfig, run_id: str) -> None:
+        from google.cloud import pubsub_v1
+
+        from schemas.topics import TOPICS
+
+        self.config = config
+        with environment(config.emulator_env()):
+            self.subscriber = pubsub_v1.SubscriberClient()
+        self.subscriptions = {}
+        for topic in TOPICS:
+            name = self.subscriber.subscription_path(config.project, f"soak-tap-{run_id}-{topic.name}")
+            self.subscriber.create_subscription(request={"name": name, "topic": f"projects/{config.project}/topics/{topic.name}"})
+            self.subscriptions[topic.name] = name
+
+    def drain(self) -> list[dict]:
+        import warnings
+
+        found = []
+        for topic, subscription in self.subscriptions.items():
+            while True:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    response = self.subscriber.pull(request={"subscription": subscription, "max_messages": 500,
+                                                             "return_immediately": True}, timeout=10)
+                if not response.received_messages:
+                    break
+                for received in response.received_messages:
+                    found.append({"topic": topic, "messageId": received.message.message_id,
+                                  "data": received.message.data.decode(errors="replace"),
+                                  "attributes": dict(received.message.attributes)})
+                self.subscriber.acknowledge(request={"subscription": subscription,
+                                                     "ack_ids": [r.ack_id for r in response.received_messages]})
+        return found
+
+    def redeliver_lost_payment_events(self, events: list[dict], store, done: set[str]) -> list[str]:
+        """Push again each payment event older than a minute that left no trace (no event record)."""
+        from functions.core.paths import truelayer_event_path
+        from schemas.payments import PaymentNotified
+
+        redelivered = []
+        for event in events:
+            if event["topic"] != "payment-notified" or event["messageId"] in done:
+                continue
+            try:
+                notified = PaymentNotified.model_validate_json(event["data"])
+            except ValueError:
+                continue  # the soak's own poison
+            old = (time.time() - notified.occurred_at.timestamp()) > 60
+            if old and store.get(truelayer_event_path(notified.event_id)) is None:
+                body = {"message": {"data": base64.b64encode(event["data"].encode()).decode(), "messageId": event["messageId"],
+                                    "attributes": event["attributes"]},
+                        "subscription": f"projects/{self.config.project}/subscriptions/payment-notified-push"}
+                if requests.post(f"{self.config.events_url}/grant_credits", json=body, timeout=30).ok:
+                    redelivered.append(event["messageId"])
+        return redelivered
+
+    def close(self) -> None:
+        for subscription in self.subscriptions.values():
+            self.subscriber.delete_subscription(request={"subscription": subscription})
 
 
 def secret_values(config: StackConfig) -> dict[str, str]:
