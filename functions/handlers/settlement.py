@@ -11,6 +11,7 @@ from functions.bootstrap import Deps
 from functions.core import webhook_token
 from functions.core.paths import job_path
 from functions.handlers.outcomes import apply_runpod_status, fail
+from functions.handlers.submission import cancel_quietly
 from functions.http.body import json_object
 from functions.http.endpoint import Call, Reply
 from functions.http.errors import ApiError
@@ -49,8 +50,10 @@ def settle_job(event: GenerationFinished, deps: Deps) -> None:
     if job.status in (JobStatus.PENDING, JobStatus.RESERVED):
         raise NotQueuedYet(f"job {job.job_id} is {job.status}")
     if job.runpod_job_id != event.runpod_job_id:
-        log.warning("job %s runs as %s, ignoring webhook for %s", job.job_id, job.runpod_job_id, event.runpod_job_id,
+        # A second submission (a submitter that died after /run) ran too: stop paying for it.
+        log.warning("job %s runs as %s; canceling orphan RunPod job %s", job.job_id, job.runpod_job_id, event.runpod_job_id,
                     extra={"job_id": job.job_id, "trace_id": job.trace_id})
+        cancel_quietly(deps, event.runpod_job_id)
         return
     try:
         status = deps.runpod.status(event.runpod_job_id)

@@ -85,7 +85,7 @@ def _record_queued(deps: Deps, claimed: JobDoc, runpod_job_id: str) -> None:
     if job.runpod_job_id != runpod_job_id:
         # Canceled while we were submitting, or another submitter won: this RunPod job is an orphan.
         log.warning("job %s is %s; canceling orphan RunPod job %s", job.job_id, job.status, runpod_job_id)
-        _cancel_quietly(deps, runpod_job_id)
+        cancel_quietly(deps, runpod_job_id)
 
 
 def generation_input(job: JobDoc) -> GenerationInput:
@@ -114,7 +114,8 @@ def cancel_generation(event: JobCanceled, deps: Deps) -> None:
             pass  # already ended and forgotten: nothing left to stop
 
 
-def _cancel_quietly(deps: Deps, runpod_job_id: str) -> None:
+def cancel_quietly(deps: Deps, runpod_job_id: str) -> None:
+    """Stop a RunPod job nobody will settle (an orphan); a failure to stop it is only logged."""
     try:
         deps.runpod.cancel(runpod_job_id)
     except (RunPodJobNotFound, RunPodRejected, RunPodUnavailable) as exc:

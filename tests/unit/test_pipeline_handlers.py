@@ -133,11 +133,13 @@ def test_success_records_gpu_seconds_and_cost(deps):
     assert _balance(deps) == 2
 
 
-def test_a_webhook_for_another_runpod_job_is_ignored(deps):
+def test_a_webhook_for_an_orphan_runpod_job_cancels_it_and_leaves_the_job_alone(deps):
     _reserved_job(deps)
     submission.submit_job(_reserved_event(), deps)
-    settlement.settle_job(_finished("rp-someone-else"), deps)
+    deps.runpod.statuses["rp-orphan"] = RunPodStatus(id="rp-orphan", status=RunPodState.COMPLETED)
+    settlement.settle_job(_finished("rp-orphan"), deps)
     assert _job(deps).status is JobStatus.QUEUED
+    assert deps.runpod.canceled == ["rp-orphan"]
 
 
 def test_webhook_tokens_are_per_job_and_need_a_secret():
