@@ -405,7 +405,8 @@ class EventTap:
         return found
 
     def redeliver_lost_payment_events(self, events: list[dict], store, done: set[str]) -> list[str]:
-        """Push again each payment event older than a minute that left no trace (no event record)."""
+        """Push again each payment event older than 15 s that left no trace (no event record); a second
+        copy of one merely delayed changes nothing (the grant path is idempotent)."""
         from functions.core.paths import truelayer_event_path
         from schemas.payments import PaymentNotified
 
@@ -417,7 +418,7 @@ class EventTap:
                 notified = PaymentNotified.model_validate_json(event["data"])
             except ValueError:
                 continue  # the soak's own poison
-            old = (time.time() - notified.occurred_at.timestamp()) > 60
+            old = (time.time() - notified.occurred_at.timestamp()) > 15
             if old and store.get(truelayer_event_path(notified.event_id)) is None:
                 body = {"message": {"data": base64.b64encode(event["data"].encode()).decode(), "messageId": event["messageId"],
                                     "attributes": event["attributes"]},
