@@ -11,11 +11,11 @@ resource "google_firestore_database" "main" {
 }
 
 # Records kept only to recognise a repeat expire by themselves: Idempotency-Key records
-# (paths.IDEMPOTENCY) and processed TrueLayer webhook events (paths.TRUELAYER_EVENTS, retried for
-# up to 72 h). Firestore deletes a document within about a day after its expiresAt; documents
+# (paths.IDEMPOTENCY), processed TrueLayer webhook events (paths.TRUELAYER_EVENTS, retried for
+# up to 72 h) and records of events a consumer could not process (event_failures, 30 days). Firestore deletes a document within about a day after its expiresAt; documents
 # without the field stay. TTL fields need no index.
 resource "google_firestore_field" "ttl" {
-  for_each   = toset(["idempotency", "truelayer_events"])
+  for_each   = toset(["idempotency", "truelayer_events", "event_failures"])
   database   = google_firestore_database.main.name
   collection = each.key
   field      = "expiresAt"
