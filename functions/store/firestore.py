@@ -1,38 +1,25 @@
 """Firestore adapter for the store port: batched writes with update-time preconditions."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from functions.store.port import Conflict, Decision, Delete, Docs, Put, Query, R
-from functions.store.retry import retry_on_conflict
+from functions.store.port import Conflict, Delete, Put, Query
+from functions.store.retry import OptimisticStore
 
 _CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted, gexc.Conflict, gexc.NotFound)
 _OPS = {"==": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in"}
 
 
-class FirestoreStore:
+class FirestoreStore(OptimisticStore):
     def __init__(self, client: firestore.Client) -> None:
         self._db = client
 
     def get(self, path: str) -> dict[str, Any] | None:
         snapshot = self._db.document(path).get()
         return snapshot.to_dict() if snapshot.exists else None
-
-    def get_many(self, paths: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        return {path: data for path, (data, _) in self._read(paths).items()}
-
-    def decide(self, paths: Sequence[str], decision: Callable[[Docs], Decision[R]]) -> R | None:
-        def attempt() -> R | None:
-            read = self._read(paths)
-            outcome = decision({path: data for path, (data, _) in read.items()})
-            if outcome.writes:
-                self._commit(outcome.writes, read)
-            return outcome.result
-
-        return retry_on_conflict(attempt)
 
     def query(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
         q: Any = self._db.collection(query.collection)

@@ -5,8 +5,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functions.store.port import Conflict, Decision, Delete, Docs, Put, Query, R
-from functions.store.retry import retry_on_conflict
+from functions.store.port import Conflict, Delete, Put, Query
+from functions.store.retry import OptimisticStore
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: a == b,
@@ -18,7 +18,9 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-class MemoryStore:
+class MemoryStore(OptimisticStore):
+    _sleep = staticmethod(lambda _: None)  # conflicts resolve at once in memory
+
     def __init__(self) -> None:
         self._docs: dict[str, tuple[dict[str, Any], int]] = {}
         self._version = 0
@@ -26,18 +28,6 @@ class MemoryStore:
 
     def get(self, path: str) -> dict[str, Any] | None:
         return self.get_many([path])[path]
-
-    def get_many(self, paths: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        return {path: data for path, (data, _) in self._read(paths).items()}
-
-    def decide(self, paths: Sequence[str], decision: Callable[[Docs], Decision[R]]) -> R | None:
-        def attempt() -> R | None:
-            read = self._read(paths)
-            outcome = decision({path: data for path, (data, _) in read.items()})
-            self._commit(outcome.writes, read)
-            return outcome.result
-
-        return retry_on_conflict(attempt, sleep=lambda _: None)
 
     def query(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
         prefix = query.collection + "/"

@@ -1,11 +1,11 @@
-"""The one retry loop for optimistic commits, shared by every store adapter."""
+"""Read, decide, commit if nothing changed, else decide again: shared by every store adapter."""
 
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from functions.store.port import Conflict, StoreContention
+from functions.store.port import Conflict, Decision, Docs, R, StoreContention, Write
 
 T = TypeVar("T")
 
@@ -26,3 +26,32 @@ def retry_on_conflict(
             # Full jitter: concurrent writers spread out instead of colliding again in lockstep.
             sleep(random.uniform(0, min(max_delay_s, base_delay_s * 2**n)))
     raise StoreContention(f"still conflicting after {max_attempts} attempts")
+
+
+class OptimisticStore:
+    """The decide loop of the store port; an adapter supplies ``_read`` and ``_commit``.
+
+    ``_read`` returns ``{path: (data or None, version)}``; ``_commit`` writes atomically if every
+    written path still has the version read, else raises ``Conflict``.
+    """
+
+    _sleep: Callable[[float], None] = time.sleep
+
+    def get_many(self, paths: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+        return {path: data for path, (data, _) in self._read(paths).items()}
+
+    def decide(self, paths: Sequence[str], decision: Callable[[Docs], Decision[R]]) -> R | None:
+        def attempt() -> R | None:
+            read = self._read(paths)
+            outcome = decision({path: data for path, (data, _) in read.items()})
+            if outcome.writes:
+                self._commit(outcome.writes, read)
+            return outcome.result
+
+        return retry_on_conflict(attempt, sleep=self._sleep)
+
+    def _read(self, paths: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, Any]]:
+        raise NotImplementedError
+
+    def _commit(self, writes: Sequence[Write], read: dict[str, tuple[Any, Any]]) -> None:
+        raise NotImplementedError
