@@ -24,6 +24,7 @@ import requests
 from devstack.runpod_standin import StandInConfig
 from functions.adapters.runpod import RunPodClient
 from schemas.generation import GenerationInput
+from tests.helpers import wait_until as shared_wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "cineweave-runpod-tests"
@@ -31,15 +32,8 @@ T = TypeVar("T")
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 10.0, what: str = "") -> T:
-    """Polls ``predicate`` until it returns something truthy, or fails after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(0.02)
+    """The shared poll-with-a-deadline, with this suite's argument names."""
+    return shared_wait_until(predicate, timeout_s=timeout, interval_s=0.02, what=what or str(predicate))
 
 
 def free_port() -> int:
