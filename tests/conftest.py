@@ -6,10 +6,9 @@ from dataclasses import dataclass
 import pytest
 
 from cli.api import CineWeaveClient
-from devstack import stack as devstack
-from devstack.clerk_dev import DevIssuer
-from devstack.config import StackConfig, environment, free_base_port
+from devstack.config import StackConfig, free_base_port
 from tests.helpers import StandInControls
+from tests.stack_fixtures import stack_fixtures
 
 TEST_FUNCTION_ENV = {
     "RECONCILE_AFTER_S": "1",
@@ -22,58 +21,23 @@ TEST_FUNCTION_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def stack_config(tmp_path_factory) -> StackConfig:
-    return StackConfig(
+stack_config, stack, issuer, store, publisher, admin = stack_fixtures(
+    "session",
+    lambda tmp: StackConfig(
         base_port=free_base_port(18080),
-        state_dir=tmp_path_factory.mktemp("devstack"),
+        state_dir=tmp.mktemp("devstack"),
         worker="test",
         workers=2,
         webhook_retry_delay_s=0.2,
         function_env=TEST_FUNCTION_ENV,
-    )
-
-
-@pytest.fixture(scope="session")
-def stack(stack_config):
-    devstack.up(stack_config)
-    try:
-        with environment(stack_config.emulator_env()):
-            yield stack_config
-    finally:
-        devstack.down(stack_config)
-
-
-@pytest.fixture(scope="session")
-def issuer(stack) -> DevIssuer:
-    return DevIssuer(stack.clerk_keys_dir, stack.clerk_issuer)
-
-
-@pytest.fixture(scope="session")
-def store(stack):
-    from google.cloud import firestore
-
-    from functions.store.firestore import FirestoreStore
-
-    return FirestoreStore(firestore.Client(project=stack.project))
-
-
-@pytest.fixture(scope="session")
-def publisher(stack):
-    from functions.adapters.pubsub import PubSubPublisher
-
-    return PubSubPublisher(stack.project)
+    ),
+)
 
 
 @dataclass
 class User:
     user_id: str
     client: CineWeaveClient
-
-
-@pytest.fixture(scope="session")
-def admin(stack, issuer) -> CineWeaveClient:
-    return CineWeaveClient(stack.base_url, issuer.mint("user_admin", azp=stack.base_url, admin=True))
 
 
 @pytest.fixture
