@@ -8,6 +8,10 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 # checkov pins its own dependencies; it lives in a venv of its own for the infra security scan.
 CHECKOV := .venv-checkov/bin/checkov
+# The built web app is stale when any of its sources is newer: make up / make demo rebuild it.
+WEB_DIST := web/dist/index.html
+WEB_MODULES := web/node_modules/.package-lock.json
+WEB_SOURCES := web/index.html web/package.json web/vite.config.ts web/tsconfig.json $(shell find web/src web/public -type f 2>/dev/null)
 
 .PHONY: demo test test-fast soak up down status bench bench-gpu schemas package prereqs clean web screenshots
 
@@ -27,7 +31,7 @@ prereqs: $(STAMP)
 	@$(PY) -m devstack check
 
 ## The main job: a prompt in, a playable 720p 24 fps MP4 out, through the whole local pipeline.
-demo: $(STAMP) prereqs
+demo: $(STAMP) prereqs $(WEB_DIST)
 	$(PY) -m devstack.demo
 
 ## Every test: unit, integration on the emulators, end-to-end over HTTP on the local stack.
@@ -42,7 +46,7 @@ test-fast: $(STAMP)
 soak: $(STAMP) prereqs
 	$(PY) -m devstack.soak --jobs $(or $(JOBS),200) --users $(or $(USERS),20) --seed $(or $(SEED),1)
 
-up: $(STAMP) prereqs
+up: $(STAMP) prereqs $(WEB_DIST)
 	$(PY) -m devstack up
 
 down:
@@ -63,8 +67,13 @@ package: $(STAMP)
 	$(PY) infra_terraform/package.py
 
 ## The web app: static files in web/dist, served by the local gateway under /app/ (docs/web.md).
-web:
-	cd web && npm ci --no-audit --no-fund && npm run build
+web: $(WEB_DIST)
+
+$(WEB_MODULES): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+$(WEB_DIST): $(WEB_MODULES) $(WEB_SOURCES)
+	cd web && npm run build
 
 ## Every page at desktop and phone widths, on a stack of its own: web/screenshots/*.png.
 screenshots: $(STAMP) prereqs web

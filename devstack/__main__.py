@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make up failed: {exc}", file=sys.stderr)
             stack.down(config)
             return 1
-        print(f"CineWeave local stack is up at {config.base_url} (logs in {config.state_dir / 'logs'})")
+        print(f"CineWeave local stack is up at {config.base_url} (logs in {config.state_dir / 'logs'}); "
+              f"the web app: {config.base_url}/app/")
     elif args.command == "down":
         stack.down(config)
         print("CineWeave local stack is down")

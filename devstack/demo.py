@@ -3,7 +3,9 @@
 Brings the local stack up with the video worker (the tiny random Wan 2.2-shaped model on this
 CPU, or the real one if ``WAN_WEIGHTS_DIR`` holds it), grants the demo user a credit, creates
 the job over HTTP with a dev session token, shows live progress, downloads the MP4, checks it
-with PyAV, prints its path and takes the stack down again.
+with PyAV, and prints its path beside the address of the job page, where the clip plays in the
+web app. Run from a terminal, it waits for Enter before it takes the stack down (so that page can
+be opened); ``--keep-up`` leaves the stack running (``make down`` stops it).
 """
 
 import argparse
@@ -29,6 +31,11 @@ def describe(path: Path) -> str:
         return f"{stream.codec_context.name} {stream.width}x{stream.height} {float(stream.average_rate):.0f} fps, {frames} frames"
 
 
+def job_page(base_url: str, job_id: str) -> str:
+    """Where the web app (served by the local gateway under /app/) shows this job and plays its clip."""
+    return f"{base_url.rstrip('/')}/app/jobs/{job_id}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.demo")
     parser.add_argument("prompt", nargs="?", default=DEFAULT_PROMPT)
@@ -48,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         job_id = client.create_job(args.prompt, args.duration)["jobId"]
         path = follow(client, job_id, args.out, timeout_s=1800)
         print(f"verified: {describe(path)} (tiny random model unless WAN_WEIGHTS_DIR is set: the pixels are noise)", file=sys.stderr)
+        print(f"job page: {job_page(config.base_url, job_id)}  (the web app; sign in as user_demo)", file=sys.stderr)
         print(path)
+        if not args.keep_up and sys.stdin.isatty():
+            input("press Enter to take the local stack down (the job page works until then) ")
     finally:
         if not args.keep_up:
             stack.down(config)

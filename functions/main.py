@@ -16,7 +16,7 @@ from functions.bootstrap import deps
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import admin, credits_api, expiry, jobs_api, reserve, settlement, submission
-from functions.handlers import failures, payment_events, payments, renewals
+from functions.handlers import failures, payment_events, payments, renewals, templates_api
 from functions.handlers.users import ensure_user
 from functions.http.endpoint import Call, Reply, serve
 from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
@@ -72,6 +72,11 @@ def get_credits(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def list_plans(request: flask.Request) -> flask.Response:
     return _http(request, "list_plans", credits_api.list_plans)
+
+
+@functions_framework.http
+def list_templates(request: flask.Request) -> flask.Response:
+    return _http(request, "list_templates", templates_api.list_templates)
 
 
 @functions_framework.http

@@ -64,6 +64,13 @@ locals {
       publishes = []
       firestore = true
     }
+    list_templates = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
     admin_grant_credits = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 2
       env       = concat(local.env_http, local.env_firestore)

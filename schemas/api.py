@@ -1,6 +1,7 @@
 """HTTP request and response bodies. The OpenAPI document is generated from these models."""
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, HttpUrl
 
@@ -97,3 +98,21 @@ class GrantResponse(WireModel):
     balance: int
     entry_id: str
     applied: bool  # false when this grantId was already applied
+
+
+TemplateKind = Literal["subject", "camera", "lighting", "style"]
+TemplateAudience = Literal["social", "education", "gamedev", "any"]
+
+
+class TemplateView(WireModel):
+    """A curated prompt: a ``subject`` is a whole prompt to start from; the other kinds are phrases to add."""
+
+    template_id: str = Field(pattern=r"^[a-z0-9-]{1,64}$")
+    kind: TemplateKind
+    audience: TemplateAudience
+    title: str = Field(min_length=1, max_length=60)
+    prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
+
+
+class TemplateList(WireModel):
+    templates: list[TemplateView]

@@ -57,6 +57,8 @@ def serve(
         status, body = handler(Call(request, principal, params))
         payload = body.to_wire() if hasattr(body, "to_wire") else body
         response = flask.Response(json.dumps(payload), status=status, mimetype="application/json")
+        if route.cache_s is not None:
+            response.headers["Cache-Control"] = f"public, max-age={route.cache_s}"
     except Exception as exc:  # noqa: BLE001 - the edge: every failure becomes a JSON answer
         api_error = _as_api_error(exc, function)
         response = flask.Response(json.dumps(api_error.body()), status=api_error.status, mimetype="application/json")

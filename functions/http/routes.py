@@ -43,6 +43,7 @@ class Route:
     status: int = 200
     upload_field: str | None = None  # also accepts multipart/form-data with this file field
     query: tuple[QueryParam, ...] = ()
+    cache_s: int | None = None  # a public answer the same for everyone: Cache-Control max-age
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -64,6 +65,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits", response=api.JobView),
     Route("GET", "/credits", "get_credits", "Balance and recent ledger entries", response=api.CreditsView),
     Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public", response=api.PlanList),
+    Route("GET", "/templates", "list_templates", "Curated prompt templates (camera moves, lighting, styles, subjects)",
+          auth="public", response=api.TemplateList, cache_s=3600),
     Route("POST", "/admin/grants", "admin_grant_credits", "Grant credits to a user", auth="admin",
           request=api.GrantRequest, response=api.GrantResponse),
     Route("GET", "/admin/jobs", "admin_list_jobs", "Jobs across users, filtered by status, user and date", auth="admin",

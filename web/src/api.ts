@@ -20,6 +20,10 @@ export interface Job {
   error?: { code: string; message: string };
   history: { status: JobStatus; at: string }[];
 }
+export interface PromptTemplate {
+  templateId: string; kind: "subject" | "camera" | "lighting" | "style"; audience: "social" | "education" | "gamedev" | "any";
+  title: string; prompt: string;
+}
 export interface LedgerEntry { entryId: string; kind: string; amount: number; balanceAfter: number; createdAt: string; jobId?: string }
 export interface Credits { balance: number; entries: LedgerEntry[] }
 export interface Plan { planId: string; name: string; monthlyCredits: number; priceMinor: number; currency: string }
@@ -98,6 +102,9 @@ export class Api {
   }
   credits() {
     return this.call<Credits>("GET", "/credits");
+  }
+  templates() {
+    return this.call<{ templates: PromptTemplate[] }>("GET", "/templates");
   }
   plans() {
     return this.call<Plans>("GET", "/plans");

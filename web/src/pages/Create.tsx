@@ -4,6 +4,7 @@ import limits from "../limits.json";
 import { plural } from "../format";
 import { navigate } from "../router";
 import { useApp } from "../state";
+import { TemplatePicker, applyTemplate } from "./TemplatePicker";
 
 type Duration = 5 | 10 | 15;
 type FieldErrors = Partial<Record<"prompt" | "durationSec" | "seed" | "image" | "form", string>>;
@@ -71,6 +72,7 @@ export function Create() {
       <p class="eyebrow">New video</p>
       <h1 class="display">What should we film?</h1>
       <form class="card create-form" onSubmit={submit} noValidate>
+        <TemplatePicker onPick={(template) => change(setPrompt, "prompt")(applyTemplate(prompt, template))} />
         <div class={`field ${errors.prompt ? "invalid" : ""}`}>
           <label for="prompt">Prompt</label>
           <textarea
