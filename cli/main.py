@@ -1,8 +1,8 @@
-"""``cineweave``: the command-line client. It talks HTTP to the API like any web client.
+"""``cineweave``: the command-line client, built on ``cineweave_client.Client``.
 
-Configuration: ``CINEWEAVE_API`` (default http://127.0.0.1:8080), ``CINEWEAVE_TOKEN`` (a Clerk
-session token). Against the local stack no token is needed: one is minted from the dev issuer's
-keys for ``CINEWEAVE_USER`` (default ``user_demo``).
+Configuration: ``CINEWEAVE_API`` (default http://127.0.0.1:8080), ``CINEWEAVE_TOKEN`` (an API key
+``cw_live_…`` or a Clerk session token). Against the local stack no token is needed: session
+tokens are minted from the dev issuer's keys for ``CINEWEAVE_USER`` (default ``user_demo``).
 """
 
 import argparse
@@ -11,15 +11,21 @@ import os
 import sys
 from pathlib import Path
 
-from cli.api import TERMINAL, ApiError, CineWeaveClient
+from pydantic import BaseModel
+
+from cineweave_client import ApiError, Client
 from cli.progress import ProgressBar
 from devstack.clerk_dev import DevIssuer
 from devstack.config import StackConfig
+from schemas.jobs import JobStatus
 
 
 def _local_issuer() -> DevIssuer:
     config = StackConfig()
-    return DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
+    issuer = DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
+    if not issuer.kids():
+        raise SystemExit("no dev issuer keys: run `make up` first")
+    return issuer
 
 
 def _base_url() -> str:
@@ -27,19 +33,18 @@ def _base_url() -> str:
 
 
 def dev_token(user_id: str, admin: bool = False) -> str:
-    issuer = _local_issuer()
-    if not issuer.kids():
-        raise SystemExit("no dev issuer keys: run `make up` first")
-    return issuer.mint(user_id, azp=_base_url(), admin=admin)
+    return _local_issuer().mint(user_id, azp=_base_url(), admin=admin)
 
 
-def _client(admin: bool = False) -> CineWeaveClient:
-    token = os.environ.get("CINEWEAVE_TOKEN") or dev_token(os.environ.get("CINEWEAVE_USER", "user_demo"), admin=admin)
-    return CineWeaveClient(_base_url(), token)
+def _client(admin: bool = False) -> Client:
+    token = os.environ.get("CINEWEAVE_TOKEN")
+    if not token:
+        token = _local_issuer().token_source(os.environ.get("CINEWEAVE_USER", "user_demo"), azp=_base_url(), admin=admin)
+    return Client(_base_url(), token)
 
 
-def _print(data: object) -> None:
-    print(json.dumps(data, indent=2))
+def _print(data: BaseModel | dict) -> None:
+    print(json.dumps(data.to_wire() if hasattr(data, "to_wire") else data, indent=2))
 
 
 def cmd_dev_token(args: argparse.Namespace) -> None:
@@ -47,41 +52,39 @@ def cmd_dev_token(args: argparse.Namespace) -> None:
 
 
 def cmd_grant(args: argparse.Namespace) -> None:
-    _print(_client(admin=True).grant(args.user, args.credits))
+    body = {"userId": args.user, "credits": args.credits, "grantId": os.urandom(8).hex()}
+    _print(_client(admin=True).http.json("POST", "/admin/grants", json=body))
 
 
-def follow(client: CineWeaveClient, job_id: str, out: Path | None, timeout_s: float) -> Path:
+def follow(client: Client, job_id: str, out: Path | None, timeout_s: float) -> Path:
     """Show the job's progress until it ends; download its MP4 and return where it was saved."""
     print(f"job {job_id} accepted", file=sys.stderr)
     bar = ProgressBar(sys.stderr)
-    job = client.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=timeout_s, on_poll=bar.update)
+    job = client.poll(job_id, timeout_s=timeout_s, interval_s=0.5, on_update=bar.update)
     bar.close()
-    if job["status"] != "done":
-        error = job.get("error") or {}
-        raise SystemExit(f"job {job_id} ended {job['status']}: {error.get('message', '')}")
-    out = out or Path(f"{job_id}.mp4")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    client.download(job["video"]["url"], out)
-    video = job["video"]
-    print(f"saved {video['width']}x{video['height']}, {video['fps']} fps, {video['frames']} frames", file=sys.stderr)
-    return out.resolve()
+    if job.status is not JobStatus.DONE or job.video is None:
+        raise SystemExit(f"job {job_id} ended {job.status.value}: {job.error.message if job.error else ''}")
+    saved = client.download(job, out or Path(f"{job_id}.mp4"))
+    video = job.video
+    print(f"saved {video.width}x{video.height}, {video.fps} fps, {video.frames} frames", file=sys.stderr)
+    return saved.resolve()
 
 
 def cmd_create(args: argparse.Namespace) -> None:
     client = _client()
-    created = client.create_job(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url)
+    created = client.create(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url)
     if args.wait:
-        print(follow(client, created["jobId"], args.out, args.timeout))
+        print(follow(client, created.job_id, args.out, args.timeout))
     else:
         _print(created)
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    _print(_client().job(args.job_id))
+    _print(_client().get(args.job_id))
 
 
 def cmd_jobs(args: argparse.Namespace) -> None:
-    _print(_client().jobs(limit=args.limit))
+    _print(_client().list(limit=args.limit))
 
 
 def cmd_cancel(args: argparse.Namespace) -> None:
@@ -90,6 +93,20 @@ def cmd_cancel(args: argparse.Namespace) -> None:
 
 def cmd_credits(args: argparse.Namespace) -> None:
     _print(_client().credits())
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    client = _client()
+    if args.action == "create":
+        if not args.name:
+            raise SystemExit("keys create needs a name")
+        _print(client.create_key(args.name))
+    elif args.action == "revoke":
+        if not args.name:
+            raise SystemExit("keys revoke needs a key id")
+        _print(client.revoke_key(args.name))
+    else:
+        _print(client.list_keys())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -128,6 +145,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("credits", help="your balance and recent ledger entries")
     p.set_defaults(run=cmd_credits)
+
+    p = sub.add_parser("keys", help="your API keys: list, create NAME (shown once), revoke KEY_ID (session token only)")
+    p.add_argument("action", choices=["list", "create", "revoke"], nargs="?", default="list")
+    p.add_argument("name", nargs="?", help="the new key's name, or the key id to revoke")
+    p.set_defaults(run=cmd_keys)
     return root
 
 

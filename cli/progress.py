@@ -1,6 +1,9 @@
 """A one-line progress bar for a job being followed from the terminal."""
 
-from typing import Any, TextIO
+from typing import TextIO
+
+from schemas.api import JobView
+from schemas.jobs import JobStatus
 
 WIDTH = 30
 
@@ -10,14 +13,14 @@ class ProgressBar:
         self._out = out
         self._last = ""
 
-    def update(self, job: dict[str, Any]) -> None:
-        progress = job.get("progress") or {}
-        percent = 100 if job["status"] == "done" else int(progress.get("percent", 0))
-        stage = progress.get("stage", "")
-        if progress.get("step") and progress.get("steps"):
-            stage = f"{stage} {progress['step']}/{progress['steps']}"
+    def update(self, job: JobView) -> None:
+        progress = job.progress
+        percent = 100 if job.status is JobStatus.DONE else int(progress.percent if progress else 0)
+        stage = progress.stage if progress else ""
+        if progress and progress.step and progress.steps:
+            stage = f"{stage} {progress.step}/{progress.steps}"
         filled = WIDTH * percent // 100
-        line = f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {percent:3d}% {job['status']:<8} {stage:<24}"
+        line = f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {percent:3d}% {job.status.value:<8} {stage:<24}"
         if line != self._last:
             self._out.write(line)
             self._out.flush()

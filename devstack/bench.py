@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     stack.up(config)
     try:
         issuer = DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
-        admin = CineWeaveClient(config.base_url, issuer.mint("user_admin", azp=config.base_url, admin=True))
+        admin = CineWeaveClient(config.base_url, issuer.token_source("user_admin", azp=config.base_url, admin=True))
         users = [f"user_bench{uuid.uuid4().hex[:8]}" for _ in range(args.clients)]
-        clients = [CineWeaveClient(config.base_url, issuer.mint(u, azp=config.base_url)) for u in users]
+        clients = [CineWeaveClient(config.base_url, issuer.token_source(u, azp=config.base_url)) for u in users]
         for user in users:
             admin.grant(user, args.jobs + 1)
         job_ids = [c.create_job("a job to read", 5)["jobId"] for c in clients]

@@ -1,9 +1,12 @@
 """A local Clerk stand-in: a dev issuer with its own RSA keys, its JWKS served on loopback.
 
-Tokens it mints are shaped like Clerk session tokens (RS256, ``iss``, ``sub``, ``azp``, ``sid``,
-``iat``/``nbf``/``exp``), so the production verifier is the code under test. Keys live in the
-stack's state folder; ``rotate`` adds a key, which the JWKS serves at once. ``POST /dev/sign-in``
-mints a token for the web app's local "sign in as" (loopback origins only; never in production).
+Tokens it mints are shaped like Clerk's v2 session tokens (RS256; ``iss``, ``sub``, ``azp``,
+``sid``, ``iat``/``nbf``/``exp`` with Clerk's 60 s life; ``v: 2``, ``sts``, ``fva``), so the
+production verifier is the code under test. A caller that runs longer than a minute holds a
+``token_source`` (a fresh token when the last is near its end), as Clerk's ``getToken()`` does.
+Keys live in the stack's state folder; ``rotate`` adds a key, which the JWKS serves at once.
+``POST /dev/sign-in`` mints a token for the web app's local "sign in as" (loopback origins only;
+never in production).
 
     python -m devstack.clerk_dev serve --port 8092 --keys .devstack/clerk
 """
@@ -12,13 +15,18 @@ import argparse
 import json
 import re
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+TOKEN_LIFETIME_S = 60  # Clerk's session-token life
 
 
 class DevIssuer:
@@ -53,22 +61,42 @@ class DevIssuer:
         return {"keys": keys}
 
     def mint(
-        self, user_id: str, *, azp: str, admin: bool = False, lifetime_s: int = 3600, kid: str | None = None, **claims: object
+        self, user_id: str, *, azp: str, admin: bool = False, lifetime_s: int = TOKEN_LIFETIME_S, kid: str | None = None,
+        **claims: object,
     ) -> str:
+        """A v2 session token; ``claims`` add to or override the standard ones (``None`` drops one)."""
         kid = kid or self.ensure_key()
         now = int(time.time())
         payload = {
+            "v": 2,
             "iss": self.issuer,
             "sub": user_id,
             "azp": azp,
             "sid": f"sess_{secrets.token_hex(8)}",
+            "sts": "active",
+            "fva": [0, -1],  # minutes since the first factor was verified; no second factor
+            "jti": secrets.token_hex(10),
             "iat": now,
             "nbf": now - 5,
             "exp": now + lifetime_s,
             **({"role": "admin"} if admin else {}),
             **claims,
         }
+        payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(payload, self.private_key(kid), algorithm="RS256", headers={"kid": kid})
+
+    def token_source(self, user_id: str, *, azp: str, admin: bool = False) -> Callable[[], str]:
+        """A current token on every call: re-minted when the last has under 15 s left."""
+        lock, held = threading.Lock(), {"token": "", "exp": 0.0}
+
+        def current() -> str:
+            with lock:
+                if held["exp"] - time.time() < 15:
+                    held["token"] = self.mint(user_id, azp=azp, admin=admin)
+                    held["exp"] = time.time() + TOKEN_LIFETIME_S
+                return str(held["token"])
+
+        return current
 
 
 _LOOPBACK_ORIGIN = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d{1,5})?$")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import av
 
+from cineweave_client import Client
 from cli.api import CineWeaveClient
 from cli.main import follow
 from devstack import stack
@@ -49,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     stack.up(config)
     try:
         issuer = DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
-        admin = CineWeaveClient(config.base_url, issuer.mint("user_admin", azp=config.base_url, admin=True))
+        admin = CineWeaveClient(config.base_url, issuer.token_source("user_admin", azp=config.base_url, admin=True))
         admin.grant("user_demo", args.duration // 5, grant_id=f"demo-{uuid.uuid4().hex}")
-        client = CineWeaveClient(config.base_url, issuer.mint("user_demo", azp=config.base_url))
-        job_id = client.create_job(args.prompt, args.duration)["jobId"]
+        client = Client(config.base_url, issuer.token_source("user_demo", azp=config.base_url))
+        job_id = client.create(args.prompt, args.duration).job_id
         path = follow(client, job_id, args.out, timeout_s=1800)
         print(f"verified: {describe(path)} (tiny random model unless WAN_WEIGHTS_DIR is set: the pixels are noise)", file=sys.stderr)
         print(f"job page: {job_page(config.base_url, job_id)}  (the web app; sign in as user_demo)", file=sys.stderr)

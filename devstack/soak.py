@@ -109,7 +109,7 @@ class Soak:
         self.deadline_s = deadline_s
         self.report = Report(seed=seed)
         self.issuer = DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
-        self.admin = CineWeaveClient(config.base_url, self.issuer.mint("user_soak_admin", azp=config.base_url, admin=True))
+        self.admin = CineWeaveClient(config.base_url, self.issuer.token_source("user_soak_admin", azp=config.base_url, admin=True))
         self.run_id = uuid.UUID(int=random.Random(seed).getrandbits(128)).hex[:8] + uuid.uuid4().hex[:4]
         self.created: dict[str, tuple[str, float]] = {}  # job id -> (user id, client-side create time)
         self.granted: Counter = Counter()  # credits each user was given (grants and settled top-ups)
@@ -167,7 +167,7 @@ class Soak:
         return plans
 
     def _user(self, user_id: str, plan: list[tuple[str, int]]) -> None:
-        client = CineWeaveClient(self.config.base_url, self.issuer.mint(user_id, azp=self.config.base_url), timeout_s=15)
+        client = CineWeaveClient(self.config.base_url, self.issuer.token_source(user_id, azp=self.config.base_url), timeout_s=15)
         waiting = list(plan)
         live: set[str] = set()
         deadline = time.monotonic() + self.deadline_s
@@ -203,7 +203,7 @@ class Soak:
         while self.creating.is_set():
             user_id = rng.choice(users)
             credits, copies = rng.randint(10, 40), rng.randint(1, 4)
-            client = CineWeaveClient(self.config.base_url, self.issuer.mint(user_id, azp=self.config.base_url))
+            client = CineWeaveClient(self.config.base_url, self.issuer.token_source(user_id, azp=self.config.base_url))
             checkout = _call(lambda: client.topup(credits, PAYER))
             if checkout:
                 answer = _call(lambda: requests.post(f"{control}/payments/{checkout['paymentId']}/settle",

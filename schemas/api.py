@@ -46,6 +46,9 @@ class JobView(WireModel):
     updated_at: datetime
     progress: JobProgress | None = None
     video: VideoView | None = None
+    # The product spec's flat contract ({status, r2Url, expiresAt, durationSec}) beside the nested
+    # view, so a client written to the spec works unchanged: r2Url is video.url.
+    r2_url: str | None = None
     expires_at: datetime | None = None
     error: JobError | None = None
     history: list[StatusChange] = Field(default_factory=list)

@@ -46,7 +46,7 @@ def make_user(stack, issuer, admin):
 
     def make(credits: int = 0) -> User:
         user_id = f"user_{uuid.uuid4().hex[:12]}"
-        client = CineWeaveClient(stack.base_url, issuer.mint(user_id, azp=stack.base_url))
+        client = CineWeaveClient(stack.base_url, issuer.token_source(user_id, azp=stack.base_url))
         if credits:
             admin.grant(user_id, credits)
         return User(user_id, client)

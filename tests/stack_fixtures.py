@@ -50,6 +50,6 @@ def stack_fixtures(scope: str, make_config: Callable[[pytest.TempPathFactory], S
 
     @pytest.fixture(scope=scope)
     def admin(stack, issuer) -> CineWeaveClient:
-        return CineWeaveClient(stack.base_url, issuer.mint("user_admin", azp=stack.base_url, admin=True))
+        return CineWeaveClient(stack.base_url, issuer.token_source("user_admin", azp=stack.base_url, admin=True))
 
     return stack_config, stack, issuer, store, publisher, admin

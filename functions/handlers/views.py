@@ -34,6 +34,7 @@ def job_view(job: JobDoc, now: datetime, presign=None, progress: JobProgress | N
         updated_at=job.updated_at,
         progress=progress or job.progress,
         video=video,
+        r2_url=video.url if video else None,
         expires_at=job.expires_at if job.status is JobStatus.DONE else None,
         error=job.error,
         history=list(job.history),

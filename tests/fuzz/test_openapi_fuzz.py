@@ -54,7 +54,7 @@ def identities(stack, issuer) -> dict[str, itertools.cycle]:
     """Per operation, the identities to send its cases as, in turn (the generation order is
     seeded, so which case goes as whom is the same on every run)."""
     suffix = uuid.uuid4().hex[:8]
-    mint = lambda user, admin=False: issuer.mint(f"user_fuzz_{user}_{suffix}", azp=stack.base_url, admin=admin)  # noqa: E731
+    mint = lambda user, admin=False: issuer.mint(f"user_fuzz_{user}_{suffix}", azp=stack.base_url, admin=admin, lifetime_s=3600)  # noqa: E731  (a fuzz run outlives a 60 s token)
     headers = [("user", {"Authorization": f"Bearer {mint('user')}"}),
                ("admin", {"Authorization": f"Bearer {mint('admin', admin=True)}"}),
                ("anonymous", {})]

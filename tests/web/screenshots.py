@@ -25,8 +25,8 @@ PROMPTS = [
 
 
 def seed(config: StackConfig, issuer: DevIssuer) -> dict[str, str]:
-    admin = CineWeaveClient(config.base_url, issuer.mint(ADMIN, azp=config.base_url, admin=True))
-    user = CineWeaveClient(config.base_url, issuer.mint(USER, azp=config.base_url))
+    admin = CineWeaveClient(config.base_url, issuer.token_source(ADMIN, azp=config.base_url, admin=True))
+    user = CineWeaveClient(config.base_url, issuer.token_source(USER, azp=config.base_url))
     admin.grant(USER, 42)
     admin.grant("user_theo", 12)
     jobs = {}
@@ -63,7 +63,7 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
             page = context.new_page()
             page.goto("/app/")
             shots.append(_shot(page, out / f"signin-{width_name}.png"))
-            page.evaluate("t => sessionStorage.setItem('cineweave.devToken', t)", issuer.mint(USER, azp=config.base_url))
+            page.evaluate("t => sessionStorage.setItem('cineweave.devToken', t)", issuer.mint(USER, azp=config.base_url, lifetime_s=3600))
             for name, path, ready in pages:
                 page.goto(path)
                 page.wait_for_selector(ready)
@@ -80,7 +80,7 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
             page.goto("/app/admin")
             page.wait_for_selector("[data-testid=admin-forbidden]")
             shots.append(_shot(page, out / f"admin-forbidden-{width_name}.png"))
-            page.evaluate("t => sessionStorage.setItem('cineweave.devToken', t)", issuer.mint(ADMIN, azp=config.base_url, admin=True))
+            page.evaluate("t => sessionStorage.setItem('cineweave.devToken', t)", issuer.mint(ADMIN, azp=config.base_url, admin=True, lifetime_s=3600))
             page.goto("/app/admin")
             for name, tab in admin_pages:
                 if tab:

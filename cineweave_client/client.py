@@ -1,0 +1,127 @@
+"""``Client``: one method per API operation, each answering the typed model from ``schemas``.
+
+Extension points: new operations are methods built on ``self.http`` (a ``Transport``) and a
+model from ``schemas``; ``poll`` is the polling fallback a stream-based ``wait`` can reuse.
+"""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel
+
+from cineweave_client.polling import poll_until
+from cineweave_client.transport import TokenSource, Transport
+from schemas.api import CreateJobResponse, CreditsView, JobList, JobView, PlanList
+from schemas.jobs import JobStatus
+from schemas.keys import ApiKeyList, ApiKeyView, CreatedApiKey
+
+M = TypeVar("M", bound=BaseModel)
+
+TERMINAL = frozenset({JobStatus.DONE, JobStatus.EXPIRED, JobStatus.REJECTED, JobStatus.FAILED, JobStatus.CANCELED})
+
+
+class Client:
+    """The CineWeave API. ``token`` is an API key (``cw_live_…``), a session token, or a callable
+    returning a current session token."""
+
+    def __init__(
+        self, base_url: str, token: TokenSource = None, *, session: requests.Session | None = None, timeout_s: float = 30
+    ) -> None:
+        self.http = Transport(base_url, token, session=session, timeout_s=timeout_s)
+
+    def _call(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        # extra="ignore": a newer server may add fields; an older client still reads what it knows.
+        return model.model_validate(self.http.json(method, path, **kwargs), extra="ignore")
+
+    # --- jobs -------------------------------------------------------------------------------
+    def create(
+        self,
+        prompt: str,
+        duration_sec: int = 5,
+        *,
+        seed: int | None = None,
+        image: Path | str | None = None,
+        image_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreateJobResponse:
+        """Queue a video job. ``image`` is a local PNG/JPEG/WebP to animate (uploaded), ``image_url``
+        an https URL; ``idempotency_key`` makes a retried create return the first job."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        fields: dict[str, Any] = {"prompt": prompt, "durationSec": duration_sec}
+        if seed is not None:
+            fields["seed"] = seed
+        if image is not None:
+            image = Path(image)
+            with open(image, "rb") as file:
+                form = {name: str(value) for name, value in fields.items()}
+                return self._call(CreateJobResponse, "POST", "/jobs/create", data=form,
+                                  files={"image": (image.name, file)}, headers=headers)
+        if image_url:
+            fields["imageUrl"] = image_url
+        return self._call(CreateJobResponse, "POST", "/jobs/create", json=fields, headers=headers)
+
+    def get(self, job_id: str) -> JobView:
+        return self._call(JobView, "GET", f"/jobs/{job_id}")
+
+    def list(self, limit: int = 20, cursor: str | None = None) -> JobList:
+        """One page of the caller's jobs, newest first; pass ``next_cursor`` for the next page."""
+        return self._call(JobList, "GET", "/jobs", params={"limit": limit, **({"cursor": cursor} if cursor else {})})
+
+    def iter_jobs(self, page_size: int = 50) -> Iterator[JobView]:
+        """Every job of the caller, newest first, page by page."""
+        cursor = None
+        while True:
+            page = self.list(limit=page_size, cursor=cursor)
+            yield from page.jobs
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def cancel(self, job_id: str) -> JobView:
+        """Cancel a job that has not ended; its credits are refunded."""
+        return self._call(JobView, "POST", f"/jobs/{job_id}/cancel")
+
+    def poll(
+        self,
+        job_id: str,
+        until: Callable[[JobView], bool] = lambda job: job.status in TERMINAL,
+        *,
+        timeout_s: float = 1800,
+        interval_s: float = 1.0,
+        on_update: Callable[[JobView], None] | None = None,
+    ) -> JobView:
+        """Read the job every ``interval_s`` until ``until(job)`` holds (default: it has ended);
+        ``TimeoutError`` past ``timeout_s``."""
+        return poll_until(lambda: self.get(job_id), until, timeout_s=timeout_s, interval_s=interval_s,
+                          on_update=on_update, describe=lambda job: f"job {job_id} is still {job.status.value}")
+
+    def download(self, job: JobView | str, path: Path | str) -> Path:
+        """Save a done job's MP4 to ``path``. A job id is read first; its link is fresh for an hour."""
+        view = self.get(job) if isinstance(job, str) else job
+        if view.video is None:
+            raise ValueError(f"job {view.job_id} has no video to download (it is {view.status.value})")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.http.stream_to(view.video.url, str(path))
+        return path
+
+    # --- credits ----------------------------------------------------------------------------
+    def credits(self) -> CreditsView:
+        return self._call(CreditsView, "GET", "/credits")
+
+    def plans(self) -> PlanList:
+        return self._call(PlanList, "GET", "/plans")
+
+    # --- API keys (a session token only: a key never creates keys) ----------------------------
+    def create_key(self, name: str) -> CreatedApiKey:
+        """A new API key; ``.key`` holds the secret, shown this once."""
+        return self._call(CreatedApiKey, "POST", "/keys", json={"name": name})
+
+    def list_keys(self) -> ApiKeyList:
+        return self._call(ApiKeyList, "GET", "/keys")
+
+    def revoke_key(self, key_id: str) -> ApiKeyView:
+        """Revoke a key; requests carrying it are refused from then on."""
+        return self._call(ApiKeyView, "DELETE", f"/keys/{key_id}")
