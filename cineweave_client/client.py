@@ -45,13 +45,15 @@ class Client:
         image: Path | str | None = None,
         image_url: str | None = None,
         idempotency_key: str | None = None,
+        aspect_ratio: str | None = None,
+        negative_prompt: str | None = None,
     ) -> CreateJobResponse:
         """Queue a video job. ``image`` is a local PNG/JPEG/WebP to animate (uploaded), ``image_url``
-        an https URL; ``idempotency_key`` makes a retried create return the first job."""
+        an https URL; ``aspect_ratio`` ``"16:9"`` or ``"9:16"``; ``negative_prompt`` what to avoid;
+        ``idempotency_key`` makes a retried create return the first job."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        fields: dict[str, Any] = {"prompt": prompt, "durationSec": duration_sec}
-        if seed is not None:
-            fields["seed"] = seed
+        fields = present(prompt=prompt, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
+                         negativePrompt=negative_prompt)
         if image is not None:
             image = Path(image)
             with open(image, "rb") as file:
@@ -61,6 +63,15 @@ class Client:
         if image_url:
             fields["imageUrl"] = image_url
         return self._call(CreateJobResponse, "POST", "/jobs/create", json=fields, headers=headers)
+
+    def remix(
+        self, job_id: str, prompt: str, *, negative_prompt: str | None = None, seed: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreateJobResponse:
+        """A new job with a done clip's duration, frame, image and seed (unless ``seed``), and a new prompt."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        body = present(prompt=prompt, negativePrompt=negative_prompt, seed=seed)
+        return self._call(CreateJobResponse, "POST", f"/jobs/{job_id}/remix", json=body, headers=headers)
 
     def get(self, job_id: str) -> JobView:
         return self._call(JobView, "GET", f"/jobs/{job_id}")
@@ -125,3 +136,8 @@ class Client:
     def revoke_key(self, key_id: str) -> ApiKeyView:
         """Revoke a key; requests carrying it are refused from then on."""
         return self._call(ApiKeyView, "DELETE", f"/keys/{key_id}")
+
+
+def present(**fields: Any) -> dict[str, Any]:
+    """The fields that were given: an absent option is left out of the body, not sent as null."""
+    return {name: value for name, value in fields.items() if value is not None}

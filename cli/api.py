@@ -9,6 +9,7 @@ from typing import Any
 
 from cineweave_client import TERMINAL as _TERMINAL
 from cineweave_client import ApiError, Transport
+from cineweave_client.client import present
 from cineweave_client.polling import poll_until
 
 __all__ = ["TERMINAL", "ApiError", "CineWeaveClient"]
@@ -19,10 +20,12 @@ TERMINAL = {status.value for status in _TERMINAL}
 class CineWeaveClient(Transport):
     def create_job(
         self, prompt: str, duration_sec: int, seed: int | None = None, image: Path | None = None,
-        image_url: str | None = None, idempotency_key: str | None = None,
+        image_url: str | None = None, idempotency_key: str | None = None, aspect_ratio: str | None = None,
+        negative_prompt: str | None = None,
     ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        fields = {"prompt": prompt, "durationSec": duration_sec, **({"seed": seed} if seed is not None else {})}
+        fields = present(prompt=prompt, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
+                          negativePrompt=negative_prompt)
         if image:
             form = {k: str(v) for k, v in fields.items()}
             with open(image, "rb") as file:
@@ -37,6 +40,10 @@ class CineWeaveClient(Transport):
     def jobs(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
         return self.json("GET", "/jobs", params=params)
+
+    def remix(self, job_id: str, prompt: str, negative_prompt: str | None = None, seed: int | None = None) -> dict[str, Any]:
+        """A new job with the parent's settings and seed (unless ``seed``) and a new prompt."""
+        return self.json("POST", f"/jobs/{job_id}/remix", json=present(prompt=prompt, negativePrompt=negative_prompt, seed=seed))
 
     def cancel(self, job_id: str) -> dict[str, Any]:
         return self.json("POST", f"/jobs/{job_id}/cancel")

@@ -17,6 +17,7 @@ from cineweave_client import ApiError, Client
 from cli.progress import ProgressBar
 from devstack.clerk_dev import DevIssuer
 from devstack.config import StackConfig
+from schemas.api import CreateJobResponse
 from schemas.jobs import JobStatus
 
 
@@ -72,7 +73,17 @@ def follow(client: Client, job_id: str, out: Path | None, timeout_s: float) -> P
 
 def cmd_create(args: argparse.Namespace) -> None:
     client = _client()
-    created = client.create(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url)
+    created = client.create(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url,
+                            aspect_ratio=args.ratio, negative_prompt=args.negative)
+    _finish(client, created, args)
+
+
+def cmd_remix(args: argparse.Namespace) -> None:
+    client = _client()
+    _finish(client, client.remix(args.job_id, args.prompt, negative_prompt=args.negative, seed=args.seed), args)
+
+
+def _finish(client: Client, created: CreateJobResponse, args: argparse.Namespace) -> None:
     if args.wait:
         print(follow(client, created.job_id, args.out, args.timeout))
     else:
@@ -129,10 +140,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--image", type=Path, help="a PNG, JPEG or WebP to animate")
     p.add_argument("--image-url")
     p.add_argument("--seed", type=int)
-    p.add_argument("--wait", action="store_true", help="follow progress and download the MP4")
-    p.add_argument("--out", type=Path, help="where --wait saves the MP4")
-    p.add_argument("--timeout", type=float, default=1800)
+    p.add_argument("--ratio", choices=["16:9", "9:16"], help="frame shape (default: 16:9, or the image's orientation)")
+    p.add_argument("--negative", metavar="TEXT", help="what the video should avoid (default: the model's own list)")
+    _follow_options(p)
     p.set_defaults(run=cmd_create)
+
+    p = sub.add_parser("remix", help="a new clip with a done clip's settings and seed, and a new prompt")
+    p.add_argument("job_id")
+    p.add_argument("prompt")
+    p.add_argument("--seed", type=int, help="default: the parent's seed")
+    p.add_argument("--negative", metavar="TEXT", help="default: the parent's negative prompt")
+    _follow_options(p)
+    p.set_defaults(run=cmd_remix)
 
     for name, run, text in (("status", cmd_status, "a job's status"), ("cancel", cmd_cancel, "cancel a job")):
         p = sub.add_parser(name, help=text)
@@ -151,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="the new key's name, or the key id to revoke")
     p.set_defaults(run=cmd_keys)
     return root
+
+
+def _follow_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wait", action="store_true", help="follow progress and download the MP4")
+    p.add_argument("--out", type=Path, help="where --wait saves the MP4")
+    p.add_argument("--timeout", type=float, default=1800)
 
 
 def main(argv: list[str] | None = None) -> int:

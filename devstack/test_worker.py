@@ -1,7 +1,8 @@
 """A trivial RunPod handler for pipeline tests, run by the real SDK loop: ``python -m devstack.test_worker``.
 
 It reads a ``GenerationInput``, reports progress, writes a tiny placeholder (not a video) to the
-bucket at ``outputKey`` and returns a ``GenerationOutput`` with ``model="test-handler"``.
+bucket at ``outputKey`` and returns a ``GenerationOutput`` with ``model="test-handler"`` (of the
+size the real worker would make: 704x1280 for ``aspectRatio`` 9:16, else 1280x704).
 Bucket settings come from ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY``,
 ``R2_BUCKET``; the RunPod ones from ``devstack.runpod_standin.worker_env``.
 
@@ -24,7 +25,7 @@ import runpod
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationProgress, GenerationStage
-from schemas.jobs import FPS, frames_for
+from schemas.jobs import FPS, frames_for, is_portrait
 
 MODEL = "test-handler"
 WIDTH, HEIGHT = 1280, 704
@@ -57,12 +58,13 @@ def make_handler(put_object: PutObject) -> Handler:
         _progress(job, GenerationStage.UPLOADING, 90)
         body = f"cineweave test-handler placeholder for job {request.job_id}; not a video\n".encode()
         await asyncio.to_thread(put_object, request.output_key, body)
+        width, height = (HEIGHT, WIDTH) if is_portrait(request.aspect_ratio or "") else (WIDTH, HEIGHT)
         return GenerationOutput(
             r2_key=request.output_key,
             duration_sec=request.duration_sec,
             frames=frames_for(request.duration_sec),
-            width=WIDTH,
-            height=HEIGHT,
+            width=width,
+            height=height,
             fps=FPS,
             seed=request.seed if request.seed is not None else random.randint(0, MAX_SEED),
             model=MODEL,

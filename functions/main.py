@@ -16,7 +16,7 @@ from functions.bootstrap import deps
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import admin, credits_api, expiry, jobs_api, reserve, settlement, submission
-from functions.handlers import failures, payment_events, payments, renewals, templates_api
+from functions.handlers import failures, lineage, payment_events, payments, renewals, templates_api
 from functions.handlers.users import ensure_user
 from functions.http.endpoint import Call, Reply, serve
 from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
@@ -62,6 +62,11 @@ def list_jobs(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def cancel_job(request: flask.Request) -> flask.Response:
     return _http(request, "cancel_job", jobs_api.cancel_job)
+
+
+@functions_framework.http
+def remix_job(request: flask.Request) -> flask.Response:
+    return _http(request, "remix_job", lineage.remix_job)
 
 
 @functions_framework.http

@@ -43,6 +43,13 @@ locals {
       publishes = []
       firestore = true
     }
+    remix_job = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore, ["BLOCKED_TERMS", "MAX_ACTIVE_JOBS"])
+      secrets   = []
+      publishes = ["job-requested"]
+      firestore = true
+    }
     cancel_job = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
       env       = concat(local.env_http, local.env_firestore)

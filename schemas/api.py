@@ -1,23 +1,35 @@
 """HTTP request and response bodies. The OpenAPI document is generated from these models."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl
 
 from schemas.base import WireModel
 from schemas.documents import JobError, JobProgress, LedgerKind, StatusChange
 from schemas.generation import MAX_SEED
-from schemas.jobs import DurationSec, JobStatus
+from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage
 
 PROMPT_MAX_CHARS = 2000
+Prompt = Annotated[str, Field(min_length=1, max_length=PROMPT_MAX_CHARS)]
 
 
 class CreateJobRequest(WireModel):
-    prompt: str = Field(min_length=1, max_length=PROMPT_MAX_CHARS)
+    prompt: Prompt
     duration_sec: DurationSec
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, strict=True)
     image_url: HttpUrl | None = None
+    # Absent: 16:9 from text; with an image, the image's orientation. Given: an image is centre-cropped to it.
+    aspect_ratio: AspectRatio | None = None
+    negative_prompt: Prompt | None = None  # absent: the model's default negative prompt
+
+
+class RemixRequest(WireModel):
+    """A new clip with the parent's settings (duration, ratio, image, seed) and a new prompt."""
+
+    prompt: Prompt
+    negative_prompt: Prompt | None = None
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED, strict=True)  # absent: the parent's seed
 
 
 class CreateJobResponse(WireModel):
@@ -35,6 +47,13 @@ class VideoView(WireModel):
     duration_sec: int
 
 
+class JobLink(WireModel):
+    job_id: str
+    lineage: Lineage
+    status: JobStatus
+    created_at: datetime
+
+
 class JobView(WireModel):
     job_id: str
     status: JobStatus
@@ -42,6 +61,11 @@ class JobView(WireModel):
     duration_sec: DurationSec
     credits: int
     seed: int | None = None
+    aspect_ratio: AspectRatio | None = None  # absent until known (an image job's is the image's orientation)
+    negative_prompt: str | None = None
+    parent_job_id: str | None = None  # the clip this one remixes or extends
+    lineage: Lineage | None = None
+    children: list[JobLink] = Field(default_factory=list)  # remixes and extensions of this clip
     created_at: datetime
     updated_at: datetime
     progress: JobProgress | None = None

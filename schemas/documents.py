@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from schemas.base import WireModel
 from schemas.generation import GenerationOutput, ImageSource
-from schemas.jobs import DurationSec, JobStatus
+from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage
 
 
 class Document(WireModel):
@@ -91,6 +91,10 @@ class JobDoc(Document):
     credits: int = Field(ge=1)
     seed: int | None = None
     image: ImageSource | None = None
+    aspect_ratio: AspectRatio | None = None  # None: the image's orientation, or 16:9 without one
+    negative_prompt: str | None = None
+    parent_job_id: str | None = None
+    lineage: Lineage | None = None
     created_at: datetime
     updated_at: datetime
     trace_id: str | None = None

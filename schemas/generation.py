@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import Field, HttpUrl, model_validator
 
 from schemas.base import WireModel
-from schemas.jobs import DurationSec
+from schemas.jobs import AspectRatio, DurationSec
 
 MAX_SEED = 2**32 - 1
 
@@ -33,6 +33,8 @@ class GenerationInput(WireModel):
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     image: ImageSource | None = None
     output_key: str = Field(pattern=r"^videos/[A-Za-z0-9._/-]+\.mp4$")
+    aspect_ratio: AspectRatio | None = None  # None: the image's orientation, or 16:9 without an image
+    negative_prompt: str | None = Field(default=None, min_length=1, max_length=2000)  # None: Wan's default
 
 
 class GenerationStage(StrEnum):

@@ -4,6 +4,9 @@ from enum import StrEnum
 from typing import Literal
 
 DurationSec = Literal[5, 10, 15]
+# The two frame shapes TI2V-5B is trained for: 1280x704 (landscape) and 704x1280 (portrait).
+AspectRatio = Literal["16:9", "9:16"]
+Lineage = Literal["remix", "extend"]  # how a job relates to the parent it was made from
 SECONDS_PER_CREDIT = 5
 FPS = 24
 
@@ -33,6 +36,14 @@ class JobStatus(StrEnum):
 TERMINAL_STATUSES = frozenset(
     {JobStatus.DONE, JobStatus.EXPIRED, JobStatus.REJECTED, JobStatus.FAILED, JobStatus.CANCELED}
 )
+
+
+def is_portrait(aspect_ratio: str) -> bool:
+    return aspect_ratio == "9:16"
+
+
+def aspect_ratio_of(width: int, height: int) -> AspectRatio:
+    return "9:16" if height > width else "16:9"
 
 
 def credits_for(duration_sec: int) -> int:

@@ -13,19 +13,20 @@ from schemas.api import PROMPT_MAX_CHARS
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
 
-def clean_prompt(prompt: str, blocked_terms: tuple[str, ...]) -> str:
-    """The trimmed prompt, or ``InputRejected`` naming what is wrong with it."""
+def clean_prompt(prompt: str, blocked_terms: tuple[str, ...], field: str = "prompt") -> str:
+    """The trimmed prompt, or ``InputRejected`` naming what is wrong with it. Every text that
+    steers the model (prompt, negative prompt, a shot's prompt) passes here; ``field`` names it."""
     text = prompt.replace("\r\n", "\n").strip()
     if not text:
-        raise InputRejected("invalid_prompt", "prompt must not be empty", "prompt")
+        raise InputRejected("invalid_prompt", f"{field} must not be empty", field)
     if len(text) > PROMPT_MAX_CHARS:
-        raise InputRejected("invalid_prompt", f"prompt must be at most {PROMPT_MAX_CHARS} characters", "prompt")
+        raise InputRejected("invalid_prompt", f"{field} must be at most {PROMPT_MAX_CHARS} characters", field)
     if any(unicodedata.category(ch) in {"Cc", "Cf"} and ch not in _ALLOWED_CONTROLS for ch in text):
-        raise InputRejected("invalid_prompt", "prompt must not contain control characters", "prompt")
+        raise InputRejected("invalid_prompt", f"{field} must not contain control characters", field)
     lowered = text.casefold()
     for term in blocked_terms:
         if re.search(rf"\b{re.escape(term.casefold())}\b", lowered):
-            raise InputRejected("prompt_rejected", "prompt was rejected by the content policy", "prompt")
+            raise InputRejected("prompt_rejected", f"{field} was rejected by the content policy", field)
     return text
 
 

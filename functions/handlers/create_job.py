@@ -41,15 +41,24 @@ def create_job(call: Call, deps: Deps) -> Reply:
     settings = deps.settings
     body, upload = _parse_body(call)
     prompt = clean_prompt(body.prompt, settings.blocked_terms)
+    negative = clean_prompt(body.negative_prompt, settings.blocked_terms, "negativePrompt") if body.negative_prompt else None
     if body.image_url and upload:
         raise InputRejected("invalid_request", "give either an image upload or imageUrl, not both", "imageUrl")
     if body.image_url and body.image_url.scheme != "https" and not settings.allow_http_image_urls:
         raise InputRejected("invalid_request", "imageUrl must be an https URL", "imageUrl")
     image_kind = check_image(upload.data, settings.image_max_bytes, settings.image_max_side_px) if upload else None
 
-    key = _idempotency_key(call)
-    request_hash = _request_hash(body, prompt, upload)
-    if key and (replay := _replay(deps, call.user_id, key, request_hash)):
+    key = idempotency_key(call)
+    fingerprint = request_hash({
+        "prompt": prompt,
+        "durationSec": body.duration_sec,
+        "seed": body.seed,
+        "imageUrl": str(body.image_url) if body.image_url else None,
+        "image": hashlib.sha256(upload.data).hexdigest() if upload else None,
+        "aspectRatio": body.aspect_ratio,
+        "negativePrompt": negative,
+    })
+    if key and (replay := replayed(deps, call.user_id, key, fingerprint)):
         return 202, replay
 
     job_id = new_job_id()
@@ -59,32 +68,40 @@ def create_job(call: Call, deps: Deps) -> Reply:
         deps.storage.put(image.r2_key, upload.data, image_kind.mime)
     elif body.image_url:
         image = ImageSource(url=body.image_url)
+    job = new_job(call, deps, job_id, prompt=prompt, duration_sec=body.duration_sec, seed=body.seed, image=image,
+                  aspect_ratio=body.aspect_ratio, negative_prompt=negative)
+    return 202, commit_new_job(deps, job, key, fingerprint)
 
+
+def new_job(call: Call, deps: Deps, job_id: str, **fields) -> JobDoc:
+    """A pending job of the caller's, charged for the seconds it generates (``durationSec``)."""
     now = deps.now()
-    job = JobDoc(
+    return JobDoc(
         job_id=job_id,
         user_id=call.user_id,
         status=JobStatus.PENDING,
-        prompt=prompt,
-        duration_sec=body.duration_sec,
-        credits=credits_for(body.duration_sec),
-        seed=body.seed,
-        image=image,
+        credits=credits_for(fields["duration_sec"]),
         created_at=now,
         updated_at=now,
         trace_id=call.request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or job_id,
         history=(StatusChange(status=JobStatus.PENDING, at=now),),
+        **fields,
     )
+
+
+def commit_new_job(deps: Deps, job: JobDoc, key: str | None, fingerprint: str) -> CreateJobResponse:
+    """Store the job (or find the first one made with this Idempotency-Key) and announce it."""
     created = deps.store.decide(
         jobs.create_paths(job, key),
-        lambda docs: jobs.decide_create(docs, job, key, request_hash, settings.max_active_jobs),
+        lambda docs: jobs.decide_create(docs, job, key, fingerprint, deps.settings.max_active_jobs),
     )
     if created.outcome is jobs.CreateOutcome.CREATED:
         # Never the prompt at INFO: its length says enough to operate on.
-        log.info("job created: %d s, %d prompt chars%s", job.duration_sec, len(prompt), ", with an image" if image else "",
-                 extra={"job_id": job_id, "trace_id": job.trace_id, "user_id": call.user_id})
-        announce(deps, JobRequested(job_id=job_id, occurred_at=now, trace_id=job.trace_id))
-    return 202, CreateJobResponse(job_id=created.job_id, status=JobStatus.PENDING)
+        log.info("job created: %d s, %d prompt chars%s%s", job.duration_sec, len(job.prompt),
+                 ", with an image" if job.image else "", f", {job.lineage} of {job.parent_job_id}" if job.lineage else "",
+                 extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
+        announce(deps, JobRequested(job_id=job.job_id, occurred_at=job.created_at, trace_id=job.trace_id))
+    return CreateJobResponse(job_id=created.job_id, status=JobStatus.PENDING)
 
 
 def announce(deps: Deps, event) -> None:
@@ -110,7 +127,7 @@ def _parse_body(call: Call) -> tuple[CreateJobRequest, Upload | None]:
     return CreateJobRequest.model_validate(json_object(request)), None
 
 
-def _idempotency_key(call: Call) -> str | None:
+def idempotency_key(call: Call) -> str | None:
     key = call.request.headers.get("Idempotency-Key")
     if key is None:
         return None
@@ -119,18 +136,12 @@ def _idempotency_key(call: Call) -> str | None:
     return key
 
 
-def _request_hash(body: CreateJobRequest, prompt: str, upload: Upload | None) -> str:
-    canonical = {
-        "prompt": prompt,
-        "durationSec": body.duration_sec,
-        "seed": body.seed,
-        "imageUrl": str(body.image_url) if body.image_url else None,
-        "image": hashlib.sha256(upload.data).hexdigest() if upload else None,
-    }
+def request_hash(canonical: dict) -> str:
+    """What an Idempotency-Key is bound to: the request as it will be stored, not its bytes."""
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
-def _replay(deps: Deps, user_id: str, key: str, request_hash: str) -> CreateJobResponse | None:
+def replayed(deps: Deps, user_id: str, key: str, fingerprint: str) -> CreateJobResponse | None:
     """The first response to this key, checked before any upload; the commit checks again."""
-    replayed = jobs.replay(deps.store.get(idempotency_path(user_id, key)), request_hash)
-    return CreateJobResponse(job_id=replayed.job_id, status=JobStatus.PENDING) if replayed else None
+    first = jobs.replay(deps.store.get(idempotency_path(user_id, key)), fingerprint)
+    return CreateJobResponse(job_id=first.job_id, status=JobStatus.PENDING) if first else None

@@ -20,6 +20,7 @@ from schemas.jobs import JobStatus
 log = logging.getLogger(__name__)
 
 _LIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+MAX_CHILDREN = 50  # remixes and extensions listed on a job's page
 
 
 def owned_job(deps: Deps, user_id: str, job_id: str) -> JobDoc:
@@ -35,7 +36,13 @@ def get_job(call: Call, deps: Deps) -> Reply:
     progress = None
     if job.status in _LIVE and job.runpod_job_id:
         job, progress = _observe_runpod(deps, job)
-    return 200, job_view(job, deps.now(), deps.storage.presigned_get, progress)
+    return 200, job_view(job, deps.now(), deps.storage.presigned_get, progress, children_of(deps, job))
+
+
+def children_of(deps: Deps, job: JobDoc) -> tuple[JobDoc, ...]:
+    """Jobs made from this one (one equality: Firestore's automatic single-field index serves it)."""
+    rows = deps.store.query(Query(JOBS, where=[("parentJobId", "==", job.job_id)], limit=MAX_CHILDREN))
+    return tuple(child for _, data in rows if (child := JobDoc.from_document(data)).user_id == job.user_id)
 
 
 def _observe_runpod(deps: Deps, job: JobDoc) -> tuple[JobDoc, JobProgress | None]:

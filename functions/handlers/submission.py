@@ -97,6 +97,8 @@ def generation_input(job: JobDoc) -> GenerationInput:
         seed=job.seed,
         image=job.image,
         output_key=f"videos/{job.job_id}.mp4",
+        aspect_ratio=job.aspect_ratio,
+        negative_prompt=job.negative_prompt,
     )
 
 

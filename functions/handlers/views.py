@@ -2,15 +2,18 @@
 
 from datetime import datetime, timedelta
 
-from schemas.api import JobView, LedgerEntryView, VideoView
+from schemas.api import JobLink, JobView, LedgerEntryView, VideoView
 from schemas.documents import JobDoc, JobProgress, LedgerEntry
-from schemas.jobs import JobStatus
+from schemas.jobs import AspectRatio, JobStatus, aspect_ratio_of
 
 MAX_URL_LIFETIME = timedelta(hours=1)
 
 
-def job_view(job: JobDoc, now: datetime, presign=None, progress: JobProgress | None = None) -> JobView:
-    """``presign(key, lifetime) -> url`` issues the download link of a done, unexpired video."""
+def job_view(
+    job: JobDoc, now: datetime, presign=None, progress: JobProgress | None = None, children: tuple[JobDoc, ...] = ()
+) -> JobView:
+    """``presign(key, lifetime) -> url`` issues the download link of a done, unexpired video;
+    ``children`` are the jobs made from this one (remixes, extensions)."""
     video = None
     if job.status is JobStatus.DONE and job.output and job.expires_at and job.expires_at > now and presign:
         lifetime = min(MAX_URL_LIFETIME, job.expires_at - now)  # never outlives the video
@@ -30,6 +33,12 @@ def job_view(job: JobDoc, now: datetime, presign=None, progress: JobProgress | N
         duration_sec=job.duration_sec,
         credits=job.credits,
         seed=job.output.seed if job.output else job.seed,
+        aspect_ratio=aspect_ratio(job),
+        negative_prompt=job.negative_prompt,
+        parent_job_id=job.parent_job_id,
+        lineage=job.lineage,
+        children=[JobLink(job_id=c.job_id, lineage=c.lineage, status=c.status, created_at=c.created_at)
+                  for c in sorted(children, key=lambda c: c.created_at) if c.lineage],
         created_at=job.created_at,
         updated_at=job.updated_at,
         progress=progress or job.progress,
@@ -39,6 +48,15 @@ def job_view(job: JobDoc, now: datetime, presign=None, progress: JobProgress | N
         error=job.error,
         history=list(job.history),
     )
+
+
+def aspect_ratio(job: JobDoc) -> AspectRatio | None:
+    """The frame shape: asked for, or made (an image job's follows its image), or 16:9 from text alone."""
+    if job.aspect_ratio:
+        return job.aspect_ratio
+    if job.output:
+        return aspect_ratio_of(job.output.width, job.output.height)
+    return None if job.image else "16:9"
 
 
 def ledger_view(entry: LedgerEntry) -> LedgerEntryView:

@@ -62,6 +62,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first", response=api.JobList,
           query=(_limit(20, 100), _JOB_CURSOR)),
     Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video", response=api.JobView),
+    Route("POST", "/jobs/{jobId}/remix", "remix_job", "A new clip with a done clip's settings and seed, and a new prompt",
+          request=api.RemixRequest, response=api.CreateJobResponse, status=202),
     Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits", response=api.JobView),
     Route("GET", "/credits", "get_credits", "Balance and recent ledger entries", response=api.CreditsView),
     Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public", response=api.PlanList),

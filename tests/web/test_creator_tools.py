@@ -16,3 +16,52 @@ def test_a_template_fills_the_prompt_and_a_camera_move_is_added_to_it(page, sign
     page.select_option("select[name=template-camera]", "camera-orbit")
     assert page.input_value("#prompt").endswith("at dawn, the camera orbits slowly around the subject")
     assert page.input_value("select[name=template-camera]") == ""  # ready for the next pick
+
+
+def test_the_portrait_frame_and_an_advanced_negative_prompt_reach_the_job(page, sign_in, make_user):
+    user = make_user(credits=1)
+    sign_in(user.user_id)
+    page.goto("/app/create")
+    landscape = page.locator("[data-testid='frame-16:9']").bounding_box()
+    portrait = page.locator("[data-testid='frame-9:16']").bounding_box()
+    assert landscape["width"] > landscape["height"] and portrait["height"] > portrait["width"]  # the shapes preview the frame
+    assert page.is_checked("input[name=aspectRatio][value='16:9']")
+    page.check("input[name=aspectRatio][value='9:16']", force=True)
+    assert not page.is_visible("#negativePrompt")  # tucked under Advanced
+    page.click("summary:text-is('Advanced')")
+    page.fill("#negativePrompt", "blurry, text overlays")
+    page.fill("#prompt", "a skateboarder at sunset")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".pill[data-status=done]", timeout=30_000)
+    assert page.inner_text("[data-testid=aspect-ratio]") == "9:16"
+    assert page.inner_text("[data-testid=negative-prompt]") == "blurry, text overlays"
+    job = user.client.job(page.url.rsplit("/", 1)[1])
+    assert (job["aspectRatio"], job["video"]["width"], job["video"]["height"]) == ("9:16", 704, 1280)
+
+
+def test_a_forbidden_negative_prompt_is_shown_under_advanced(page, sign_in, make_user):
+    sign_in(make_user(credits=1).user_id)
+    page.goto("/app/create")
+    page.fill("#prompt", "a quiet lake")
+    page.click("summary:text-is('Advanced')")
+    page.fill("#negativePrompt", "forbiddenword")
+    page.click("button[type=submit]")
+    assert "content policy" in page.wait_for_selector("[data-testid=error-negativePrompt]").inner_text()
+
+
+def test_remix_makes_a_child_with_the_parents_seed_and_the_pages_link_both_ways(page, sign_in, make_user):
+    user = make_user(credits=2)
+    parent_id = user.client.create_job("a red kite over hills", 5, seed=4242)["jobId"]
+    sign_in(user.user_id)
+    page.goto(f"/app/jobs/{parent_id}")
+    page.wait_for_selector(".pill[data-status=done]", timeout=30_000)
+    page.click("[data-testid=remix]")
+    page.fill("#remix-prompt", "a blue kite over hills")
+    page.click("[data-testid=remix-form] button[type=submit]")
+    page.wait_for_url(lambda url: parent_id not in url)
+    child_id = page.url.rsplit("/", 1)[1]
+    assert page.inner_text("[data-testid=parent-link]") == parent_id
+    child = user.client.job(child_id)
+    assert (child["seed"], child["durationSec"], child["lineage"], child["prompt"]) == (4242, 5, "remix", "a blue kite over hills")
+    page.click("[data-testid=parent-link]")
+    page.wait_for_selector(f"[data-testid=children] a[data-job-id={child_id}]")

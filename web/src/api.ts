@@ -3,6 +3,11 @@
 import type { Session } from "./auth";
 
 export type JobStatus = "pending" | "reserved" | "queued" | "running" | "done" | "expired" | "rejected" | "failed" | "canceled";
+export type AspectRatio = "16:9" | "9:16";
+export type Lineage = "remix" | "extend";
+export interface CreateBody {
+  prompt: string; durationSec: number; seed?: number; aspectRatio?: AspectRatio; negativePrompt?: string;
+}
 export const ACTIVE: JobStatus[] = ["pending", "reserved", "queued", "running"];
 
 export interface Job {
@@ -12,6 +17,11 @@ export interface Job {
   durationSec: 5 | 10 | 15;
   credits: number;
   seed?: number;
+  aspectRatio?: AspectRatio;
+  negativePrompt?: string;
+  parentJobId?: string;
+  lineage?: Lineage;
+  children: { jobId: string; lineage: Lineage; status: JobStatus; createdAt: string }[];
   createdAt: string;
   updatedAt: string;
   progress?: { stage: string; percent: number; step?: number; steps?: number };
@@ -94,8 +104,12 @@ export class Api {
     return this.call<Job>("GET", `/jobs/${encodeURIComponent(jobId)}`);
   }
   /** ``idempotencyKey``: one per attempt, so a double click or a retried request makes one job. */
-  create(body: FormData | { prompt: string; durationSec: number; seed?: number }, idempotencyKey: string) {
+  create(body: FormData | CreateBody, idempotencyKey: string) {
     return this.call<{ jobId: string; status: JobStatus }>("POST", "/jobs/create", body, { "Idempotency-Key": idempotencyKey });
+  }
+  remix(jobId: string, body: { prompt: string; negativePrompt?: string; seed?: number }, idempotencyKey: string) {
+    return this.call<{ jobId: string; status: JobStatus }>("POST", `/jobs/${encodeURIComponent(jobId)}/remix`, body,
+      { "Idempotency-Key": idempotencyKey });
   }
   cancel(jobId: string) {
     return this.call<Job>("POST", `/jobs/${encodeURIComponent(jobId)}/cancel`);

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError } from "../api";
+import { ApiError, type AspectRatio, type CreateBody } from "../api";
 import limits from "../limits.json";
 import { plural } from "../format";
 import { navigate } from "../router";
@@ -7,7 +7,13 @@ import { useApp } from "../state";
 import { TemplatePicker, applyTemplate } from "./TemplatePicker";
 
 type Duration = 5 | 10 | 15;
-type FieldErrors = Partial<Record<"prompt" | "durationSec" | "seed" | "image" | "form", string>>;
+type Field = "prompt" | "durationSec" | "seed" | "image" | "aspectRatio" | "negativePrompt";
+type FieldErrors = Partial<Record<Field | "form", string>>;
+const FIELDS: Field[] = ["prompt", "durationSec", "seed", "image", "aspectRatio", "negativePrompt"];
+const RATIOS: { ratio: AspectRatio; label: string; hint: string }[] = [
+  { ratio: "16:9", label: "Landscape", hint: "1280×704 · YouTube, desktop" },
+  { ratio: "9:16", label: "Portrait", hint: "704×1280 · Shorts, Reels, TikTok" },
+];
 
 const creditsFor = (seconds: number) => seconds / limits.secondsPerCredit;
 const numberFormat = new Intl.NumberFormat();
@@ -18,6 +24,9 @@ export function Create() {
   const [duration, setDuration] = useState<Duration>(5);
   const [seed, setSeed] = useState("");
   const [image, setImage] = useState<File | null>(null);
+  const [ratio, setRatio] = useState<AspectRatio | null>(null); // null: not chosen (an image's own orientation, else 16:9)
+  const [imageRatio, setImageRatio] = useState<AspectRatio | null>(null);
+  const [negative, setNegative] = useState("");
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
   const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
@@ -27,6 +36,7 @@ export function Create() {
   const length = [...prompt.trim()].length; // characters as the server counts them (code points)
   const over = length - limits.promptMaxChars;
   const cost = creditsFor(duration);
+  const shownRatio = ratio ?? (image ? imageRatio : null) ?? "16:9";
 
   const change = <T,>(setter: (v: T) => void, field: keyof FieldErrors) => (value: T) => {
     setter(value);
@@ -36,6 +46,7 @@ export function Create() {
 
   const pickImage = (file: File | null) => {
     change(setImage, "image")(file);
+    setImageRatio(null);
     if (file && !limits.imageTypes.includes(file.type)) setErrors({ image: "Use a PNG, JPEG or WebP image." });
     else if (file && file.size > limits.imageMaxBytes) setErrors({ image: `This image is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${limits.imageMaxBytes / 1048576} MB.` });
   };
@@ -45,23 +56,22 @@ export function Create() {
     setBusy(true);
     setErrors({});
     try {
-      const seedValue = seed.trim() === "" ? undefined : Number(seed);
-      let body: FormData | { prompt: string; durationSec: number; seed?: number };
+      const fields: CreateBody = { prompt, durationSec: duration };
+      if (seed.trim() !== "") fields.seed = Number(seed);
+      if (ratio) fields.aspectRatio = ratio;
+      if (negative.trim() !== "") fields.negativePrompt = negative;
+      let body: FormData | CreateBody = fields;
       if (image) {
         body = new FormData();
-        body.set("prompt", prompt);
-        body.set("durationSec", String(duration));
-        if (seedValue !== undefined) body.set("seed", String(seedValue));
+        for (const [name, value] of Object.entries(fields)) body.set(name, String(value));
         body.set("image", image);
-      } else {
-        body = { prompt, durationSec: duration, ...(seedValue !== undefined ? { seed: seedValue } : {}) };
       }
       const created = await api.create(body, attemptKey);
       navigate(`/jobs/${created.jobId}`);
     } catch (caught) {
       const error = caught instanceof ApiError ? caught : new ApiError(0, "client", String(caught));
       const field = (error.field ?? "").split(".")[0];
-      const key = (["prompt", "durationSec", "seed", "image"].includes(field) ? field : field === "imageUrl" ? "image" : "form") as keyof FieldErrors;
+      const key = ((FIELDS as string[]).includes(field) ? field : field === "imageUrl" ? "image" : "form") as keyof FieldErrors;
       setErrors({ [key]: error.message });
       setBusy(false);
     }
@@ -113,11 +123,34 @@ export function Create() {
           {errors.durationSec && <p class="field-error" role="alert">{errors.durationSec}</p>}
         </fieldset>
 
+        <fieldset class={`field ${errors.aspectRatio ? "invalid" : ""}`}>
+          <legend>Frame</legend>
+          <div class="segmented two" role="radiogroup" data-testid="ratio">
+            {RATIOS.map(({ ratio: value, label, hint }) => (
+              <label class={`segment ratio-choice ${shownRatio === value ? "selected" : ""}`} key={value}>
+                <input type="radio" name="aspectRatio" value={value} checked={shownRatio === value}
+                  onChange={() => change(setRatio, "aspectRatio")(value)} />
+                <span class={`frame-shape ${value === "9:16" ? "portrait" : "landscape"}`} aria-hidden="true" data-testid={`frame-${value}`}>
+                  {preview && <img src={preview} alt="" />}
+                </span>
+                <span class="segment-main">{value} {label}</span>
+                <span class="segment-sub">{hint}</span>
+              </label>
+            ))}
+          </div>
+          <p class="muted small" data-testid="ratio-note">
+            {image && !ratio ? "Follows your image's orientation; pick one to crop the image to it (centre, never stretched)."
+              : image ? "Your image is cropped to this frame from the centre; it is never stretched." : "The shape of the clip."}
+          </p>
+          {errors.aspectRatio && <p class="field-error" role="alert" data-testid="error-aspectRatio">{errors.aspectRatio}</p>}
+        </fieldset>
+
         <div class={`field ${errors.image ? "invalid" : ""}`}>
           <span class="label">Starting image <span class="muted">(optional)</span></span>
           {preview ? (
             <div class="image-preview">
-              <img src={preview} alt="The image the video starts from" />
+              <img src={preview} alt="The image the video starts from"
+                onLoad={(e) => setImageRatio(e.currentTarget.naturalHeight > e.currentTarget.naturalWidth ? "9:16" : "16:9")} />
               <div>
                 <p class="small">{image?.name} · {((image?.size ?? 0) / 1024).toFixed(0)} KB</p>
                 <button type="button" class="ghost small" onClick={() => pickImage(null)}>Remove image</button>
@@ -139,6 +172,18 @@ export function Create() {
           <p class="muted small">The same prompt and seed give the same video. 0 – {numberFormat.format(limits.seedMax)}.</p>
           {errors.seed && <p class="field-error" role="alert" data-testid="error-seed">{errors.seed}</p>}
         </div>
+
+        <details class="advanced" open={Boolean(errors.negativePrompt) || undefined}>
+          <summary>Advanced</summary>
+          <div class={`field ${errors.negativePrompt ? "invalid" : ""}`}>
+            <label for="negativePrompt">Negative prompt <span class="muted">(optional)</span></label>
+            <textarea id="negativePrompt" name="negativePrompt" rows={3} value={negative}
+              onInput={(e) => change(setNegative, "negativePrompt")(e.currentTarget.value)}
+              placeholder="blurry, text, watermark, extra fingers…" aria-describedby="negative-help" />
+            <p id="negative-help" class="muted small">What the video should avoid. Left empty, the model uses its own list of common flaws.</p>
+            {errors.negativePrompt && <p class="field-error" role="alert" data-testid="error-negativePrompt">{errors.negativePrompt}</p>}
+          </div>
+        </details>
 
         {errors.form && <p class="alert" role="alert" data-testid="error-form">{errors.form}</p>}
         <div class="actions">

@@ -4,6 +4,7 @@ import { STATUS_LABEL, plural, timeLeft, when } from "../format";
 import { href } from "../router";
 import { useApp, useLoad, useNow } from "../state";
 import { ErrorBox, Progress, Spinner, StatusPill } from "../ui";
+import { Lineage, RemixForm } from "./Lineage";
 
 const STEPS: { label: string; reached: JobStatus[] }[] = [
   { label: "Submitted", reached: ["pending", "reserved", "queued", "running", "done", "expired"] },
@@ -92,6 +93,7 @@ export function JobPage({ jobId }: { jobId: string }) {
               </div>
             )}
             {job.status === "canceled" && !job.error && <p class="small muted">Canceled — your credits were refunded.</p>}
+            {job.status === "done" && job.video && <RemixForm key={job.jobId} job={job} />}
             {active && (
               <button class="ghost danger full" onClick={cancel} data-testid="cancel">
                 Cancel and refund
@@ -105,9 +107,12 @@ export function JobPage({ jobId }: { jobId: string }) {
             <dl class="facts">
               <dt>Length</dt><dd>{job.durationSec} s · {plural(job.credits, "credit")}</dd>
               <dt>Seed</dt><dd>{job.seed ?? "random"}</dd>
+              {job.aspectRatio && (<><dt>Frame</dt><dd data-testid="aspect-ratio">{job.aspectRatio}</dd></>)}
+              {job.negativePrompt && (<><dt>Avoid</dt><dd data-testid="negative-prompt">{job.negativePrompt}</dd></>)}
               {job.video && (<><dt>Format</dt><dd>{job.video.width}×{job.video.height} · {job.video.fps} fps</dd></>)}
               <dt>Created</dt><dd>{when(job.createdAt)}</dd>
             </dl>
+            <Lineage job={job} />
           </div>
         </aside>
       </div>
@@ -151,9 +156,10 @@ function Timeline({ status }: { status: JobStatus }) {
 
 function Screen({ job }: { job: Job }) {
   const [unplayable, setUnplayable] = useState(false);
+  const portrait = job.aspectRatio === "9:16";
   if (job.video) {
     return (
-      <div class="screen">
+      <div class={`screen ${portrait ? "portrait" : ""}`}>
         <video
           key={job.video.url}
           src={job.video.url}
@@ -174,7 +180,7 @@ function Screen({ job }: { job: Job }) {
   }
   const running = job.status === "running";
   return (
-    <div class={`screen placeholder ${ACTIVE.includes(job.status) ? "working" : ""}`}>
+    <div class={`screen placeholder ${portrait ? "portrait" : ""} ${ACTIVE.includes(job.status) ? "working" : ""}`}>
       <div class="screen-glow" aria-hidden="true" />
       <p class="screen-caption">
         {ACTIVE.includes(job.status) ? (running ? `Rendering · ${job.progress?.percent ?? 0}%` : "In the queue") : STATUS_LABEL[job.status]}

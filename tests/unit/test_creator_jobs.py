@@ -1,0 +1,150 @@
+"""Aspect ratio, negative prompt and remix through the real endpoint wrapper, on the in-memory store."""
+
+import json
+from datetime import timedelta
+
+import flask
+import pytest
+
+from functions.adapters.clerk import Principal
+from functions.core import jobs
+from functions.core.paths import JOBS, job_path, user_path
+from functions.handlers import create_job, jobs_api, lineage
+from functions.handlers.submission import generation_input
+from functions.http.endpoint import serve
+from functions.store import Decision, Query
+from schemas.documents import JobDoc, UserDoc
+from schemas.generation import GenerationOutput, ImageSource
+from schemas.jobs import JobStatus
+from tests.unit.fakes import make_deps
+
+HANDLERS = {"create_job": create_job.create_job, "remix_job": lineage.remix_job, "get_job": jobs_api.get_job}
+USER = "user_creator"
+
+
+@pytest.fixture
+def deps():
+    return make_deps(blocked_terms="forbiddenword")
+
+
+def call(deps, function: str, path: str, body: dict | None = None, method: str = "POST", user: str = USER) -> tuple[int, dict]:
+    request = flask.Request.from_values(path=path, method=method, headers={"Authorization": "Bearer t"},
+                                        data=json.dumps(body) if body is not None else None, content_type="application/json")
+    response = serve(request, function, lambda c: HANDLERS[function](c, deps),
+                     authenticate=lambda token: Principal(user, False), allowed_origins=())
+    return response.status_code, json.loads(response.get_data())
+
+
+def stored_jobs(deps) -> list[JobDoc]:
+    return [JobDoc.from_document(data) for _, data in deps.store.query(Query(JOBS))]
+
+
+def done_parent(deps, job_id="job_parent", width=704, height=1280, seed=777, **extra) -> JobDoc:
+    now = deps.now()
+    parent = JobDoc(job_id=job_id, user_id=USER, status=JobStatus.DONE, prompt="a lighthouse", duration_sec=10, credits=2,
+                    created_at=now, updated_at=now, expires_at=now + timedelta(hours=24),
+                    output=GenerationOutput(r2_key=f"videos/{job_id}.mp4", duration_sec=10, frames=241, width=width,
+                                            height=height, fps=24, seed=seed, model="test"), **extra)
+    deps.store.decide([job_path(job_id)], lambda docs: Decision([jobs.put(job_path(job_id), parent)]))
+    return parent
+
+
+def test_a_portrait_job_with_a_negative_prompt_carries_both_to_the_worker(deps):
+    status, body = call(deps, "create_job", "/jobs/create",
+                        {"prompt": "a dancer", "durationSec": 5, "aspectRatio": "9:16", "negativePrompt": "  blurry, static  "})
+    assert status == 202
+    [job] = stored_jobs(deps)
+    assert (job.aspect_ratio, job.negative_prompt) == ("9:16", "blurry, static")
+    wire = generation_input(job).to_wire()
+    assert wire["aspectRatio"] == "9:16" and wire["negativePrompt"] == "blurry, static"
+    status, view = call(deps, "get_job", f"/jobs/{body['jobId']}", method="GET")
+    assert view["aspectRatio"] == "9:16" and view["negativePrompt"] == "blurry, static"
+
+
+@pytest.mark.parametrize("body, field, code", [
+    ({"aspectRatio": "4:3"}, "aspectRatio", "invalid_request"),
+    ({"aspectRatio": "1:1"}, "aspectRatio", "invalid_request"),
+    ({"negativePrompt": "a forbiddenword here"}, "negativePrompt", "prompt_rejected"),
+    ({"negativePrompt": "   "}, "negativePrompt", "invalid_prompt"),
+    ({"negativePrompt": "x" * 2001}, "negativePrompt", "invalid_request"),
+    ({"negativePrompt": "bad\u200bchar"}, "negativePrompt", "invalid_prompt"),
+])
+def test_a_bad_ratio_or_negative_prompt_is_a_422_naming_it_and_nothing_is_stored(deps, body, field, code):
+    status, answer = call(deps, "create_job", "/jobs/create", {"prompt": "a dancer", "durationSec": 5, **body})
+    assert status == 422
+    assert answer["error"]["field"] == field and answer["error"]["code"] == code
+    assert stored_jobs(deps) == [] and deps.publisher.events == []
+    assert deps.store.get(user_path(USER)) is None
+
+
+def test_the_ratio_of_a_text_job_defaults_to_landscape_and_an_image_jobs_follows_its_video(deps):
+    call(deps, "create_job", "/jobs/create", {"prompt": "a dancer", "durationSec": 5})
+    [job] = stored_jobs(deps)
+    assert call(deps, "get_job", f"/jobs/{job.job_id}", method="GET")[1]["aspectRatio"] == "16:9"
+    with_image = done_parent(deps, "job_image", width=704, height=1280, image=ImageSource(r2_key="inputs/job_image.png"))
+    assert call(deps, "get_job", f"/jobs/{with_image.job_id}", method="GET")[1]["aspectRatio"] == "9:16"
+
+
+def test_a_remix_keeps_the_parents_seed_duration_ratio_and_image_and_both_pages_link(deps):
+    parent = done_parent(deps, image=ImageSource(r2_key="inputs/job_parent.png"), negative_prompt="blurry")
+    status, body = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "a lighthouse in a snowstorm"})
+    assert status == 202 and body["status"] == "pending"
+    child = JobDoc.from_document(deps.store.get(job_path(body["jobId"])))
+    assert (child.seed, child.duration_sec, child.credits) == (777, 10, 2)
+    assert (child.aspect_ratio, child.image, child.negative_prompt) == ("9:16", parent.image, "blurry")
+    assert (child.parent_job_id, child.lineage, child.prompt) == ("job_parent", "remix", "a lighthouse in a snowstorm")
+    assert [e.job_id for e in deps.publisher.events] == [child.job_id]  # reserved and charged like any job
+
+    _, parent_view = call(deps, "get_job", "/jobs/job_parent", method="GET")
+    assert [(c["jobId"], c["lineage"]) for c in parent_view["children"]] == [(child.job_id, "remix")]
+    _, child_view = call(deps, "get_job", f"/jobs/{child.job_id}", method="GET")
+    assert (child_view["parentJobId"], child_view["lineage"]) == ("job_parent", "remix")
+
+
+def test_a_remix_may_change_the_seed_and_negative_prompt(deps):
+    done_parent(deps)
+    _, body = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "again", "seed": 5, "negativePrompt": "text"})
+    child = JobDoc.from_document(deps.store.get(job_path(body["jobId"])))
+    assert (child.seed, child.negative_prompt) == (5, "text")
+
+
+def test_a_remix_with_one_idempotency_key_makes_one_job(deps):
+    done_parent(deps)
+    request = lambda: flask.Request.from_values(path="/jobs/job_parent/remix", method="POST", data=json.dumps({"prompt": "p"}),
+                                                content_type="application/json",
+                                                headers={"Authorization": "Bearer t", "Idempotency-Key": "k1"})
+    answers = [json.loads(serve(request(), "remix_job", lambda c: lineage.remix_job(c, deps),
+                                authenticate=lambda t: Principal(USER, False), allowed_origins=()).get_data()) for _ in range(2)]
+    assert answers[0]["jobId"] == answers[1]["jobId"]
+    assert len(stored_jobs(deps)) == 2  # the parent and one child
+
+
+@pytest.mark.parametrize("status, code", [(JobStatus.FAILED, "job_not_done"), (JobStatus.RUNNING, "job_not_done"),
+                                          (JobStatus.EXPIRED, "job_expired")])
+def test_only_a_done_unexpired_clip_can_be_remixed_and_a_refusal_writes_nothing(deps, status, code):
+    parent = done_parent(deps)
+    deps.store.decide([job_path(parent.job_id)],
+                      lambda docs: Decision([jobs.put(job_path(parent.job_id), parent.model_copy(update={"status": status}))]))
+    before = deps.store.get(user_path(USER))
+    answer_status, answer = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "again"})
+    assert answer_status == 409 and answer["error"]["code"] == code and answer["error"]["field"] == "jobId"
+    assert len(stored_jobs(deps)) == 1 and deps.publisher.events == [] and deps.store.get(user_path(USER)) == before
+
+
+def test_a_clip_past_its_expiry_time_cannot_be_remixed_even_before_the_tick_marks_it(deps):
+    done_parent(deps)
+    deps.now.advance(hours=25)
+    status, answer = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "again"})
+    assert status == 409 and answer["error"]["code"] == "job_expired"
+
+
+def test_another_users_clip_cannot_be_remixed(deps):
+    done_parent(deps)
+    status, answer = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "again"}, user="user_other")
+    assert status == 404 and len(stored_jobs(deps)) == 1
+
+
+def test_a_remix_prompt_passes_the_same_content_policy(deps):
+    done_parent(deps)
+    status, answer = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "a forbiddenword"})
+    assert status == 422 and answer["error"]["field"] == "prompt" and len(stored_jobs(deps)) == 1
