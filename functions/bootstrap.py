@@ -48,6 +48,13 @@ class Deps:
         )
 
     @cached_property
+    def public_http(self):
+        """The only way to call a URL a user gave us (image URLs, client webhooks): SSRF-safe."""
+        from functions.adapters.public_http import PublicHttp
+
+        return PublicHttp(allow_loopback=self.settings.outbound_allow_loopback)
+
+    @cached_property
     def verifier(self):
         from functions.adapters.clerk import ClerkVerifier, JwksCache
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     image_max_side_px: int = 4096
     allow_http_image_urls: bool = False
 
+    # Outbound HTTP to addresses users name (functions/adapters/public_http.py)
+    outbound_allow_loopback: bool = False  # the local stack only: also reach 127.0.0.0/8 and ::1
+
     # R2 (S3 API)
     r2_endpoint_url: str = "http://127.0.0.1:8094"
     r2_access_key_id: SecretStr = SecretStr("local")
