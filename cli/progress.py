@@ -16,11 +16,9 @@ class ProgressBar:
     def update(self, job: JobView) -> None:
         progress = job.progress
         percent = 100 if job.status is JobStatus.DONE else int(progress.percent if progress else 0)
-        stage = progress.stage if progress else ""
-        if progress and progress.step and progress.steps:
-            stage = f"{stage} {progress.step}/{progress.steps}"
+        stage = progress.describe() if progress else ""
         filled = WIDTH * percent // 100
-        line = f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {percent:3d}% {job.status.value:<8} {stage:<24}"
+        line = f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {percent:3d}% {job.status.value:<8} {stage:<36}"
         if line != self._last:
             self._out.write(line)
             self._out.flush()

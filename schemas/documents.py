@@ -75,6 +75,15 @@ class JobProgress(Document):
     percent: int = Field(ge=0, le=100)
     step: int | None = None
     steps: int | None = None
+    segment: int | None = None  # "segment 2 of 3": which 5 s piece the stage belongs to
+    segments: int | None = None
+
+    def describe(self) -> str:
+        """``segment 2 of 3, denoising 14/50``: the stage, the segment it belongs to, the step."""
+        text = f"{self.stage} {self.step}/{self.steps}" if self.step and self.steps else self.stage
+        if self.segment and (self.segments or 1) > 1:
+            text = f"segment {self.segment} of {self.segments}, {text}"
+        return text
 
 
 class StatusChange(Document):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import Field, HttpUrl, model_validator
 
 from schemas.base import WireModel
-from schemas.jobs import AspectRatio, DurationSec
+from schemas.jobs import AspectRatio, DurationSec, Quality, segments_for
 
 MAX_SEED = 2**32 - 1
 
@@ -26,7 +26,20 @@ class ImageSource(WireModel):
         return self
 
 
+class Segment(WireModel):
+    """One 5 s piece of the clip (121 frames; 120 new ones after the first segment)."""
+
+    prompt: str = Field(min_length=1, max_length=2000)
+
+
 class GenerationInput(WireModel):
+    """How the clip is built: ``segments`` in order, each 5 s, each starting on the last frame of
+    the one before; segment 1 starts from ``image`` when given (else from the prompt alone).
+
+    Without ``segments`` the clip is ``durationSec / 5`` segments of ``prompt``. Features that
+    shape a clip (a prompt per shot, continuing an earlier video) say so here, not in the worker.
+    """
+
     job_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     prompt: str = Field(min_length=1, max_length=2000)
     duration_sec: DurationSec
@@ -35,6 +48,22 @@ class GenerationInput(WireModel):
     output_key: str = Field(pattern=r"^videos/[A-Za-z0-9._/-]+\.mp4$")
     aspect_ratio: AspectRatio | None = None  # None: the image's orientation, or 16:9 without an image
     negative_prompt: str | None = Field(default=None, min_length=1, max_length=2000)  # None: Wan's default
+    quality: Quality = Quality.STANDARD
+    segments: list[Segment] | None = Field(default=None, min_length=1, max_length=6)
+
+    @model_validator(mode="after")
+    def _segments_fill_the_duration(self) -> "GenerationInput":
+        if self.segments is not None and len(self.segments) != segments_for(self.duration_sec):
+            raise ValueError(
+                f"{self.duration_sec} s takes {segments_for(self.duration_sec)} segments, got {len(self.segments)}"
+            )
+        return self
+
+    def segment_prompts(self) -> list[str]:
+        """The prompt of each segment, in order."""
+        if self.segments is None:
+            return [self.prompt] * segments_for(self.duration_sec)
+        return [segment.prompt for segment in self.segments]
 
 
 class GenerationStage(StrEnum):
@@ -50,9 +79,11 @@ class GenerationProgress(WireModel):
     """What the worker reports through ``runpod.serverless.progress_update``."""
 
     stage: GenerationStage
-    percent: int = Field(ge=0, le=100)
+    percent: int = Field(ge=0, le=100)  # of the whole clip, never going back
     step: int | None = Field(default=None, ge=0)
     steps: int | None = Field(default=None, ge=1)
+    segment: int | None = Field(default=None, ge=1)  # 1-based, while a segment is generated
+    segments: int | None = Field(default=None, ge=1)
 
 
 class GenerationOutput(WireModel):

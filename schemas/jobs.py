@@ -9,6 +9,17 @@ AspectRatio = Literal["16:9", "9:16"]
 Lineage = Literal["remix", "extend"]  # how a job relates to the parent it was made from
 SECONDS_PER_CREDIT = 5
 FPS = 24
+# A clip is built from 5 s segments of 121 frames (TI2V-5B's training length); each later segment
+# starts on the last frame of the one before, so it adds 120 frames: 121, 241, 361.
+SEGMENT_SECONDS = 5
+SEGMENT_FRAMES = SEGMENT_SECONDS * FPS + 1
+
+
+class Quality(StrEnum):
+    """``standard``: the base weights, 50 steps with CFG. ``fast``: step-distilled weights, 3 steps."""
+
+    STANDARD = "standard"
+    FAST = "fast"
 
 
 class JobStatus(StrEnum):
@@ -54,3 +65,8 @@ def credits_for(duration_sec: int) -> int:
 def frames_for(duration_sec: int) -> int:
     """Wan needs 4k+1 frames: 5 s -> 121, 10 s -> 241, 15 s -> 361 at 24 fps."""
     return duration_sec * FPS + 1
+
+
+def segments_for(duration_sec: int) -> int:
+    """5 s -> 1 segment, 10 s -> 2, 15 s -> 3."""
+    return duration_sec // SEGMENT_SECONDS

@@ -7,3 +7,8 @@ class InvalidInput(ValueError):
 
 class ModelUnavailable(RuntimeError):
     """No model can be loaded: the weights folder is missing and the tiny fallback is off."""
+
+
+class ProfileUnavailable(RuntimeError):
+    """The job asks for a quality profile whose weights this worker does not have: fail it
+    (the pipeline refunds failed jobs), never serve it with another profile's model."""

@@ -1,8 +1,9 @@
-"""Prompt (+ image) -> latents through diffusers' Wan pipelines, then latents -> uint8 frames.
+"""One segment: prompt (+ first frame) -> latents through diffusers' Wan pipelines -> uint8 frames.
 
 The pipelines run unchanged; the worker only (1) encodes the prompt itself, to time and report
-that stage, (2) asks for ``output_type="latent"`` and decodes with ``decode.decode_frames`` so
-frames stream out as uint8, and (3) reports progress from ``callback_on_step_end``.
+that stage (once per distinct prompt of the clip), (2) asks for ``output_type="latent"`` and
+decodes with ``decode.decode_frames`` so frames stream out as uint8, and (3) reports progress
+from ``callback_on_step_end``. ``clip.render_clip`` chains segments into one clip.
 """
 
 from collections.abc import Iterator
@@ -29,34 +30,28 @@ NEGATIVE_PROMPT = (
 
 
 @dataclass(frozen=True)
-class VideoSpec:
+class SegmentSpec:
+    """One pipeline call: 121 frames from a prompt and, when given, a first frame."""
+
     prompt: str
     frames: int
     width: int
     height: int
-    seed: int
-    image: Image.Image | None = None  # already fitted to width x height
+    image: Image.Image | None = None  # the first frame (fitted to width x height), kept fixed
 
 
 class VideoGenerator:
-    def __init__(self, model: WanModel, guidance_scale: float):
+    """One job's use of a ``WanModel``: prompt embeddings are encoded once per distinct prompt."""
+
+    def __init__(self, model: WanModel):
         self._model = model
-        self._guidance_scale = guidance_scale
+        self._embeddings: dict[str, tuple[torch.Tensor, torch.Tensor | None]] = {}
 
     @torch.no_grad()
-    def latents(self, spec: VideoSpec, progress: ProgressTracker, timings: Timings) -> torch.Tensor:
-        """Encode the prompt and denoise; returns the normalised latents of one video."""
+    def latents(self, spec: SegmentSpec, noise: torch.Generator, progress: ProgressTracker, timings: Timings) -> torch.Tensor:
+        """Denoise one segment; returns its normalised latents. ``noise`` is the job's seeded generator."""
         model, steps = self._model, self._model.steps
-        progress.begin(GenerationStage.ENCODING_PROMPT)
-        with timings.measure("encodePrompt"):
-            prompt_embeds, negative_embeds = model.text_to_video.encode_prompt(
-                prompt=spec.prompt,
-                negative_prompt=NEGATIVE_PROMPT,
-                do_classifier_free_guidance=self._guidance_scale > 1.0,
-                max_sequence_length=MAX_TEXT_TOKENS,
-                device=model.device,
-            )
-
+        prompt_embeds, negative_embeds = self._encode(spec.prompt, progress, timings)
         progress.begin(GenerationStage.DENOISING)
 
         def on_step_end(pipe, index: int, timestep, tensors: dict) -> dict:
@@ -65,6 +60,7 @@ class VideoGenerator:
 
         pipe = model.text_to_video if spec.image is None else model.image_to_video
         image_args = {} if spec.image is None else {"image": spec.image}
+        model.use_noise(noise)
         with timings.measure("denoise"):
             return pipe(
                 **image_args,
@@ -74,13 +70,26 @@ class VideoGenerator:
                 width=spec.width,
                 num_frames=spec.frames,
                 num_inference_steps=steps,
-                guidance_scale=self._guidance_scale,
-                # A CPU generator draws the same noise on any device: a seed means one video.
-                generator=torch.Generator("cpu").manual_seed(spec.seed),
+                guidance_scale=model.guidance_scale,
+                generator=noise,
                 output_type="latent",
                 callback_on_step_end=on_step_end,
                 max_sequence_length=MAX_TEXT_TOKENS,
             ).frames
+
+    def _encode(self, prompt: str, progress: ProgressTracker, timings: Timings) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if prompt not in self._embeddings:
+            model = self._model
+            progress.begin(GenerationStage.ENCODING_PROMPT)
+            with timings.measure("encodePrompt"):
+                self._embeddings[prompt] = model.text_to_video.encode_prompt(
+                    prompt=prompt,
+                    negative_prompt=NEGATIVE_PROMPT,
+                    do_classifier_free_guidance=model.guidance_scale > 1.0,
+                    max_sequence_length=MAX_TEXT_TOKENS,
+                    device=model.device,
+                )
+        return self._embeddings[prompt]
 
     def frames(self, latents: torch.Tensor) -> Iterator[np.ndarray]:
         """uint8 ``(n, h, w, 3)`` chunks, decoded one latent frame at a time."""

@@ -8,7 +8,7 @@ The SDK runs the handler as an asyncio task and cancels that task when RunPod st
 (cancel, timeout). A synchronous handler would block the SDK's loop and never see the stop, so
 the GPU would finish a video nobody will pay for. ``cancellable`` runs the generation in a thread
 and turns the task's cancellation into a stop flag checked at every progress update, i.e. after
-each denoising step.
+each denoising step, in whichever segment of the clip runs.
 """
 
 import asyncio
@@ -22,7 +22,7 @@ import torch
 from pydantic import ValidationError
 
 from schemas.generation import GenerationInput
-from worker_image.errors import InvalidInput
+from worker_image.errors import InvalidInput, ProfileUnavailable
 from worker_image.settings import WorkerSettings
 from worker_image.worker import VideoWorker
 
@@ -42,6 +42,8 @@ def make_handler(worker: VideoWorker, send_progress: SendProgress = runpod.serve
             output = worker.run(request, on_progress=lambda update: send_progress(job, update.to_wire()))
         except InvalidInput as exc:
             return {"error": f"invalid input: {exc}"}
+        except ProfileUnavailable as exc:
+            return {"error": f"profile unavailable: {exc}"}
         except Exception as exc:
             log.exception("job %s failed", request.job_id)
             error = _crash_message(exc)
@@ -104,7 +106,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     worker = VideoWorker(WorkerSettings())
     worker.setup()
-    log.info("model ready: %s on %s", worker.model.label, worker.model.device)
+    log.info("model ready: %s on %s; fast profile: %s", worker.model.label, worker.model.device,
+             worker.fast_model.label if worker.fast_model else "not deployed")
     runpod.serverless.start({"handler": cancellable(worker)})
 
 

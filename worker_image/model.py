@@ -4,6 +4,12 @@ The real model comes from ``WAN_WEIGHTS_DIR`` (a diffusers folder on the network
 on CUDA, with the VAE kept in float32 as diffusers' TI2V-5B example does. Without that folder
 (and with ``WAN_TINY_FALLBACK``) the tiny random model of the same shape is built instead, and
 everything it makes is labelled as such.
+
+The ``fast`` profile is a second ``WanModel``: the step-distilled transformer from
+``WAN_FAST_WEIGHTS_DIR`` (text encoder and VAE shared with the standard model: the distillation
+only trained the transformer), sampled by ``dmd.DmdScheduler`` without CFG. Without that folder
+the worker has no fast model (a fast job fails), unless the tiny fallback serves the standard
+profile too: then the tiny transformer runs the fast profile's own loop.
 """
 
 import gc
@@ -11,16 +17,18 @@ import logging
 from dataclasses import dataclass
 
 import torch
-from diffusers import AutoencoderKLWan, WanImageToVideoPipeline, WanPipeline
+from diffusers import AutoencoderKLWan, WanImageToVideoPipeline, WanPipeline, WanTransformer3DModel
 
 from worker_image import tiny
 from worker_image.cpu_kernels import use_cpu_kernels
+from worker_image.dmd import DmdScheduler
 from worker_image.errors import ModelUnavailable
 from worker_image.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
 REAL_MODEL_LABEL = "Wan2.2-TI2V-5B"
+FAST_LABEL_SUFFIX = " (fast: 3-step DMD)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,13 @@ class WanModel:
     label: str
     steps: int
     is_tiny: bool
+    guidance_scale: float
+    dmd: DmdScheduler | None = None  # the fast profile's sampler; None: the pipelines' own UniPC
+
+    def use_noise(self, generator: torch.Generator) -> None:
+        """Hand the job's seeded generator to a sampler that draws noise between steps."""
+        if self.dmd is not None:
+            self.dmd.use_noise(generator)
 
     @property
     def device(self) -> torch.device:
@@ -58,10 +73,37 @@ def load_model(settings: WorkerSettings) -> WanModel:
         label, steps, is_tiny = tiny.TINY_MODEL_LABEL, settings.wan_tiny_steps, True
     else:
         raise ModelUnavailable(f"no diffusers model at {settings.wan_weights_dir} and WAN_TINY_FALLBACK is off")
+    return _model(text_to_video, label, steps, is_tiny, settings.wan_guidance_scale)
+
+
+def load_fast_model(settings: WorkerSettings, standard: WanModel) -> WanModel | None:
+    """The fast profile beside ``standard``, or None when this worker cannot serve it."""
+    folder = settings.wan_fast_weights_dir
+    dmd = DmdScheduler()
+    if (folder / "transformer" / "config.json").is_file() and not standard.is_tiny:
+        transformer = WanTransformer3DModel.from_pretrained(folder, subfolder="transformer", dtype=_dtype(standard.device))
+        transformer.to(standard.device)
+        _speed_up(transformer, settings, standard.device)
+        label, is_tiny = REAL_MODEL_LABEL + FAST_LABEL_SUFFIX, False
+    elif standard.is_tiny:
+        # Locally the tiny transformer stands in for the distilled one; the loop is the fast one.
+        transformer, label, is_tiny = standard.text_to_video.transformer, tiny.TINY_MODEL_LABEL + FAST_LABEL_SUFFIX, True
+    else:
+        log.warning("no fast weights at %s: fast jobs will fail", folder)
+        return None
+    parts = {**standard.text_to_video.components, "transformer": transformer, "scheduler": dmd}
+    text_to_video = WanPipeline(**parts)
+    # No CFG: guidance 1.0 makes the pipelines skip the unconditional pass and the negative prompt.
+    return _model(text_to_video, label, dmd.steps, is_tiny, guidance_scale=1.0, dmd=dmd)
+
+
+def _model(text_to_video: WanPipeline, label: str, steps: int, is_tiny: bool, guidance_scale: float,
+           dmd: DmdScheduler | None = None) -> WanModel:
     text_to_video.set_progress_bar_config(disable=True)
     image_to_video = image_pipeline_from(text_to_video)
     image_to_video.set_progress_bar_config(disable=True)
-    return WanModel(text_to_video, image_to_video, label=label, steps=steps, is_tiny=is_tiny)
+    return WanModel(text_to_video, image_to_video, label=label, steps=steps, is_tiny=is_tiny,
+                    guidance_scale=guidance_scale, dmd=dmd)
 
 
 def image_pipeline_from(text_to_video: WanPipeline) -> WanImageToVideoPipeline:
@@ -74,8 +116,12 @@ def image_pipeline_from(text_to_video: WanPipeline) -> WanImageToVideoPipeline:
     )
 
 
+def _dtype(device: torch.device) -> torch.dtype:
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
 def _load_real(settings: WorkerSettings, device: torch.device) -> WanPipeline:
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    dtype = _dtype(device)
     folder = settings.wan_weights_dir
     vae = AutoencoderKLWan.from_pretrained(folder, subfolder="vae", dtype=torch.float32)
     pipe = WanPipeline.from_pretrained(
@@ -83,10 +129,14 @@ def _load_real(settings: WorkerSettings, device: torch.device) -> WanPipeline:
         transformer_2=None, boundary_ratio=None, expand_timesteps=True,
     )
     pipe.to(device)
+    _speed_up(pipe.transformer, settings, device)
+    return pipe
+
+
+def _speed_up(transformer: WanTransformer3DModel, settings: WorkerSettings, device: torch.device) -> None:
     if settings.wan_compile and device.type == "cuda":
         # Regional compilation: each block compiles once and is reused 30 times (bench_gpu.py).
-        pipe.transformer.compile_repeated_blocks(fullgraph=False)
-    return pipe
+        transformer.compile_repeated_blocks(fullgraph=False)
 
 
 def _build_tiny(settings: WorkerSettings, device: torch.device) -> WanPipeline:

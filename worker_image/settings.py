@@ -5,6 +5,10 @@ Model
                                 loaded in bf16 on CUDA (fp32 on CPU).
     ``WAN_TINY_FALLBACK``       when that folder is absent, build the tiny random model instead of
                                 failing (default ``true``; set ``false`` in production).
+    ``WAN_FAST_WEIGHTS_DIR``    diffusers folder of the step-distilled FastWan2.2-TI2V-5B (the ``fast``
+                                profile; default ``/runpod-volume/FastWan2.2-TI2V-5B-FullAttn-Diffusers``).
+                                Only its ``transformer/`` is read. Absent: fast jobs fail (never
+                                served by the standard model), unless the tiny fallback runs.
     ``WAN_STEPS``               denoising steps for the real model (default 50).
     ``WAN_TINY_STEPS``          denoising steps for the tiny model (default 2: its output is noise anyway).
     ``WAN_GUIDANCE_SCALE``      classifier-free guidance scale (default 5.0).
@@ -44,6 +48,7 @@ class WorkerSettings(BaseSettings):
 
     wan_weights_dir: Path = Path("/runpod-volume/Wan2.2-TI2V-5B-Diffusers")
     wan_tiny_fallback: bool = True
+    wan_fast_weights_dir: Path = Path("/runpod-volume/FastWan2.2-TI2V-5B-FullAttn-Diffusers")
     wan_steps: int = Field(default=50, ge=1, le=200)
     wan_tiny_steps: int = Field(default=2, ge=1, le=200)
     wan_guidance_scale: float = Field(default=5.0, ge=0.0)

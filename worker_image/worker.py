@@ -7,23 +7,31 @@ to report. Dependencies (bucket, image loader) are injected; the defaults come f
 
 import random
 import tempfile
-from collections.abc import Iterator
-from contextlib import closing
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationStage
-from schemas.jobs import FPS, frames_for
+from schemas.jobs import FPS, Quality, segments_for
 from worker_image import images
+from worker_image.clip import ClipPlan, render_clip
 from worker_image.encode import Mp4Writer, VideoFacts, verify
-from worker_image.generate import VideoGenerator, VideoSpec
-from worker_image.model import WanModel, load_model
+from worker_image.errors import ProfileUnavailable
+from worker_image.generate import VideoGenerator
+from worker_image.model import WanModel, load_fast_model, load_model
 from worker_image.progress import ProgressSink, ProgressTracker
 from worker_image.settings import WorkerSettings
 from worker_image.storage import Bucket, R2Bucket
 from worker_image.timings import Timings
+
+# Seams for features that look at a clip as it is made (moderation samples frames, provenance
+# signs the file): a frame observer sees every chunk the encoder gets, in order; a video check
+# sees the finished, verified MP4 before it is uploaded. Either may raise to fail the job.
+FrameObserver = Callable[[np.ndarray], None]
+VideoCheck = Callable[[Path, GenerationInput], None]
 
 
 class VideoWorker:
@@ -33,6 +41,8 @@ class VideoWorker:
         bucket: Bucket | None = None,
         image_loader: images.ImageLoader | None = None,
         model: WanModel | None = None,
+        frame_observers: Sequence[FrameObserver] = (),
+        video_checks: Sequence[VideoCheck] = (),
     ):
         self.settings = settings
         self.bucket = bucket or R2Bucket(
@@ -50,70 +60,85 @@ class VideoWorker:
             allow_http=settings.allow_http_image_urls,
         )
         self.model = model
+        self.fast_model: WanModel | None = None
+        self._fast_loaded = False
+        self.frame_observers = tuple(frame_observers)
+        self.video_checks = tuple(video_checks)
 
     def setup(self) -> None:
-        """Load the model (once; later calls do nothing)."""
+        """Load the models (once; later calls do nothing)."""
         if self.model is None:
             self.model = load_model(self.settings)
+        if not self._fast_loaded:
+            self.fast_model = load_fast_model(self.settings, self.model)
+            self._fast_loaded = True
 
     def release_memory(self) -> None:
         """After a failed job: drop the VAE's feature cache and cached GPU blocks."""
         if self.model is not None:
             self.model.free_memory()
 
-    def run(self, request: GenerationInput, on_progress: ProgressSink) -> GenerationOutput:
+    def model_for(self, quality: Quality) -> WanModel:
+        """The model of a quality profile; a profile this worker lacks is never served by another."""
         self.setup()
-        progress, timings = ProgressTracker(on_progress), Timings()
-        generator = VideoGenerator(self.model, self.settings.wan_guidance_scale)
+        if quality is Quality.STANDARD:
+            return self.model
+        if self.fast_model is None:
+            raise ProfileUnavailable(
+                f"the fast profile's weights are not deployed on this worker ({self.settings.wan_fast_weights_dir})"
+            )
+        return self.fast_model
+
+    def run(self, request: GenerationInput, on_progress: ProgressSink) -> GenerationOutput:
+        model = self.model_for(request.quality)
+        progress, timings = ProgressTracker(on_progress, segments=segments_for(request.duration_sec)), Timings()
         with timings.measure("total"):
-            spec = self._spec(request, progress, timings)
-            latents = generator.latents(spec, progress, timings)
-            facts = VideoFacts(frames=spec.frames, width=spec.width, height=spec.height, fps=Fraction(FPS))
+            plan = self._plan(request, progress, timings)
+            facts = VideoFacts(frames=plan.frames, width=plan.width, height=plan.height, fps=Fraction(FPS))
             with tempfile.TemporaryDirectory(prefix="cineweave-", dir=self.settings.worker_tmp_dir) as folder:
                 path = Path(folder) / "video.mp4"
-                self._write_video(generator.frames(latents), latents.shape[2], path, facts, progress, timings)
-                del latents
+                self._make_video(VideoGenerator(model), plan, path, facts, progress, timings)
+                for check in self.video_checks:
+                    check(path, request)
                 progress.begin(GenerationStage.UPLOADING)
                 with timings.measure("upload"):
                     self.bucket.upload_video(path, request.output_key)
         progress.complete()
         return GenerationOutput(
             r2_key=request.output_key, duration_sec=request.duration_sec, frames=facts.frames,
-            width=facts.width, height=facts.height, fps=FPS, seed=spec.seed, model=self.model.label,
+            width=facts.width, height=facts.height, fps=FPS, seed=plan.seed, model=model.label,
             timings=timings.as_wire(),
         )
 
-    def _spec(self, request: GenerationInput, progress: ProgressTracker, timings: Timings) -> VideoSpec:
+    def _plan(self, request: GenerationInput, progress: ProgressTracker, timings: Timings) -> ClipPlan:
         image: Image.Image | None = None
         if request.image is not None:
             progress.begin(GenerationStage.LOADING_IMAGE)
             with timings.measure("loadImage"):
                 image = self.image_loader.load(request.image)
         width, height = self.settings.output_size(portrait=image is not None and images.is_portrait(image))
-        return VideoSpec(
-            prompt=request.prompt,
-            frames=frames_for(request.duration_sec),
+        return ClipPlan(
+            prompts=tuple(request.segment_prompts()),
             width=width,
             height=height,
             seed=request.seed if request.seed is not None else random.randint(0, MAX_SEED),
             image=images.fit(image, width, height) if image is not None else None,
         )
 
-    def _write_video(
-        self, chunks: Iterator, chunk_count: int, path: Path, facts: VideoFacts, progress: ProgressTracker,
+    def _make_video(
+        self, generator: VideoGenerator, plan: ClipPlan, path: Path, facts: VideoFacts, progress: ProgressTracker,
         timings: Timings,
     ) -> None:
-        """Decode and encode chunk by chunk (one chunk of frames in memory), then check the file."""
+        """Every segment streams its frames into one H.264 encoder; then the file is checked."""
         settings = self.settings
-        progress.begin(GenerationStage.DECODING)
-        with (
-            closing(chunks),
-            Mp4Writer(path, facts.width, facts.height, FPS, settings.video_x264_preset, settings.video_x264_crf) as mp4,
-        ):
-            for done, chunk in enumerate(timings.each("decode", chunks), start=1):
-                with timings.measure("encodeVideo"):
-                    mp4.write(chunk)
-                progress.advance(GenerationStage.DECODING, done, chunk_count)
+        with Mp4Writer(path, facts.width, facts.height, FPS, settings.video_x264_preset, settings.video_x264_crf) as mp4:
+
+            def write(chunk: np.ndarray) -> None:
+                mp4.write(chunk)
+                for observe in self.frame_observers:
+                    observe(chunk)
+
+            render_clip(generator, plan, write, progress, timings)
             progress.begin(GenerationStage.ENCODING_VIDEO)
             with timings.measure("encodeVideo"):
                 mp4.close()

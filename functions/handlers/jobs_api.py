@@ -71,7 +71,8 @@ def _progress(output: object) -> JobProgress | None:
         reported = GenerationProgress.model_validate(output)
     except ValueError:
         return None
-    return JobProgress(stage=reported.stage.value, percent=reported.percent, step=reported.step, steps=reported.steps)
+    return JobProgress(stage=reported.stage.value, percent=reported.percent, step=reported.step, steps=reported.steps,
+                       segment=reported.segment, segments=reported.segments)
 
 
 def list_jobs(call: Call, deps: Deps) -> Reply:

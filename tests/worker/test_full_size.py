@@ -31,3 +31,11 @@ def test_a_portrait_image_gives_a_704x1280_clip(full_size, s3, bucket_name, tmp_
     assert (result["width"], result["height"], result["frames"]) == (704, 1280, 121)
     video = download_video(s3, bucket_name, result["r2Key"], tmp_path)
     assert (video.frames.shape, video.fps) == ((121, 1280, 704, 3), 24)
+
+
+def test_a_15_s_clip_is_three_segments_in_one_1280x704_file_of_361_frames(full_size, s3, bucket_name, tmp_path):
+    result = full_size({"id": "rp-full-3", "input": job_input(duration=15, seed=2)})
+
+    assert (result["width"], result["height"], result["frames"], result["fps"]) == (1280, 704, 361, 24)
+    video = download_video(s3, bucket_name, result["r2Key"], tmp_path)
+    assert (video.frames.shape, video.fps) == ((361, 704, 1280, 3), 24)

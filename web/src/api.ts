@@ -10,6 +10,7 @@ export interface CreateBody {
 }
 export const ACTIVE: JobStatus[] = ["pending", "reserved", "queued", "running"];
 
+export interface JobProgress { stage: string; percent: number; step?: number; steps?: number; segment?: number; segments?: number }
 export interface Job {
   jobId: string;
   status: JobStatus;
@@ -24,7 +25,7 @@ export interface Job {
   children: { jobId: string; lineage: Lineage; status: JobStatus; createdAt: string }[];
   createdAt: string;
   updatedAt: string;
-  progress?: { stage: string; percent: number; step?: number; steps?: number };
+  progress?: JobProgress;
   video?: { url: string; urlExpiresAt: string; width: number; height: number; fps: number; frames: number; durationSec: number };
   expiresAt?: string;
   error?: { code: string; message: string };

@@ -1,3 +1,5 @@
+import type { JobProgress } from "./api";
+
 export function money(minor: number, currency: string): string {
   return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 100);
 }
@@ -36,4 +38,11 @@ export const STATUS_LABEL: Record<string, string> = {
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** "segment 2 of 3, denoising 14/50": the stage, the segment it belongs to, the step. */
+export function describeProgress(progress: JobProgress): string {
+  let text = progress.step && progress.steps ? `${progress.stage} ${progress.step}/${progress.steps}` : progress.stage;
+  if (progress.segment && (progress.segments ?? 1) > 1) text = `segment ${progress.segment} of ${progress.segments}, ${text}`;
+  return text;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ACTIVE, ApiError, type Job, type JobStatus } from "../api";
-import { STATUS_LABEL, plural, timeLeft, when } from "../format";
+import { STATUS_LABEL, describeProgress, plural, timeLeft, when } from "../format";
 import { href } from "../router";
 import { useApp, useLoad, useNow } from "../state";
 import { ErrorBox, Progress, Spinner, StatusPill } from "../ui";
@@ -72,7 +72,7 @@ export function JobPage({ jobId }: { jobId: string }) {
               <div class="progress-block">
                 <Progress percent={job.progress?.percent ?? 0} label="Render progress" />
                 <span class="small muted" data-testid="progress">
-                  {job.progress ? `${job.progress.stage} · ${job.progress.percent}%` : "starting…"}
+                  {job.progress ? `${describeProgress(job.progress)} · ${job.progress.percent}%` : "starting…"}
                 </span>
               </div>
             )}
