@@ -52,7 +52,7 @@ class Deps:
         """The only way to call a URL a user gave us (image URLs, client webhooks): SSRF-safe."""
         from functions.adapters.public_http import PublicHttp
 
-        return PublicHttp(allow_loopback=self.settings.outbound_allow_loopback)
+        return PublicHttp(loopback_only=self.settings.outbound_loopback_only)
 
     @cached_property
     def verifier(self):

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     allow_http_image_urls: bool = False
 
     # Outbound HTTP to addresses users name (functions/adapters/public_http.py)
-    outbound_allow_loopback: bool = False  # the local stack only: also reach 127.0.0.0/8 and ::1
+    outbound_loopback_only: bool = False  # the local stack: reach 127.0.0.0/8 and ::1 and nothing else
 
     # R2 (S3 API)
     r2_endpoint_url: str = "http://127.0.0.1:8094"

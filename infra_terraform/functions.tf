@@ -223,7 +223,7 @@ locals {
     IMAGE_MAX_BYTES                       = null
     IMAGE_MAX_SIDE_PX                     = null
     ALLOW_HTTP_IMAGE_URLS                 = "false" # explicit: plain-http image URLs are for the local stack only
-    OUTBOUND_ALLOW_LOOPBACK               = "false" # explicit: user-given URLs never reach loopback in production
+    OUTBOUND_LOOPBACK_ONLY                = "false" # explicit: production reaches public https addresses, never loopback
     R2_ENDPOINT_URL                       = local.r2_endpoint_url
     R2_BUCKET                             = cloudflare_r2_bucket.outputs.name
     VIDEO_TTL_HOURS                       = tostring(local.video_ttl_hours)

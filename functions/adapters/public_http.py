@@ -15,8 +15,10 @@ Every request made here:
   the socket when it passes, so a server that trickles one byte a second holds nothing past it;
 - reads at most a byte cap of the response body.
 
-Production speaks only https to public addresses. ``allow_loopback`` (``OUTBOUND_ALLOW_LOOPBACK``,
-the local stack only) adds http and https to 127.0.0.0/8 and ::1, and nothing else.
+Production speaks only https, to public addresses only. ``loopback_only`` (``OUTBOUND_LOOPBACK_ONLY``,
+the local stack) turns that around: http or https to 127.0.0.0/8 and ::1 and nowhere else, with
+``loopback_resolver`` answering ``localhost`` and no other name, so a URL from a test or a fuzzer
+never sends a packet (not even a DNS query) off the machine.
 """
 
 import http.client
@@ -57,7 +59,7 @@ class OutboundError(Exception):
 
 
 class UrlRefused(OutboundError):
-    """The URL itself is not allowed (scheme, credentials, no host, plain http to a public host)."""
+    """The URL itself is not allowed (scheme, credentials, no host, plain http)."""
 
     permanent = True
 
@@ -96,6 +98,13 @@ class Response:
 
 def system_resolver(host: str, port: int) -> list[str]:
     return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+def loopback_resolver(host: str, port: int) -> list[str]:
+    """The local stack's resolver: ``localhost`` and nothing else, without asking anyone."""
+    if host.rstrip(".") == "localhost":
+        return ["127.0.0.1"]
+    raise socket.gaierror(socket.EAI_NONAME, f"only localhost is resolved on the local stack, not {host}")
 
 
 def connect_tcp(address: str, port: int, timeout_s: float) -> socket.socket:
@@ -138,13 +147,13 @@ class PublicHttp:
 
     def __init__(
         self,
-        allow_loopback: bool = False,
-        resolver: Resolver = system_resolver,
+        loopback_only: bool = False,
+        resolver: Resolver | None = None,
         connector: Connector = connect_tcp,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        self._allow_loopback = allow_loopback
-        self._resolver = resolver
+        self._loopback_only = loopback_only
+        self._resolver = resolver or (loopback_resolver if loopback_only else system_resolver)
         self._connector = connector
         self._tls = tls or _default_tls()
 
@@ -172,8 +181,6 @@ class PublicHttp:
         target = self._target(url)
         deadline = time.monotonic() + timeout_s
         address = self._resolve(target, deadline)
-        if target.scheme == "http" and not address.is_loopback:
-            raise UrlRefused(f"plain http is refused for {target.host}: use https")
         with _Watchdog(timeout_s) as watchdog:
             try:
                 return self._send(target, address, method, body, headers, deadline, max_bytes, truncate, watchdog)
@@ -213,7 +220,7 @@ class PublicHttp:
             port = parts.port
         except ValueError as exc:
             raise UrlRefused(f"not a valid URL: {exc}") from exc
-        schemes = {"https", "http"} if self._allow_loopback else {"https"}
+        schemes = {"https", "http"} if self._loopback_only else {"https"}
         if parts.scheme not in schemes:
             raise UrlRefused("only https URLs are allowed")
         if parts.username is not None or parts.password is not None:
@@ -246,7 +253,9 @@ class PublicHttp:
 
     def _allowed(self, answers: list[IPAddress], host: str) -> IPAddress:
         for address in answers:
-            if not (is_public(address) or (self._allow_loopback and address.is_loopback)):
+            if self._loopback_only and not address.is_loopback:
+                raise AddressRefused(f"{host} is not a loopback address, the only kind the local stack reaches")
+            if not self._loopback_only and not is_public(address):
                 raise AddressRefused(f"{host} resolves to a non-public address")
         return answers[0]
 

@@ -139,19 +139,27 @@ def test_private_ip_literals_are_refused_without_a_lookup(server, url):
     assert dialled.addresses == []
 
 
-def test_loopback_is_refused_in_production_and_allowed_only_by_the_local_stack_setting():
+def test_loopback_is_refused_in_production():
     with LoopbackServer(answer(200, b"hello")) as plain:
         with pytest.raises(UrlRefused):
             PublicHttp().get(plain.url("/"), timeout_s=2, max_bytes=100)  # http: refused before resolving
         with pytest.raises(AddressRefused):
             PublicHttp(resolver=Answers(["127.0.0.1"])).get("https://localhost.example/", timeout_s=2, max_bytes=100)
+    assert plain.requests == []
 
-        local = PublicHttp(allow_loopback=True)
+
+def test_the_local_stack_setting_reaches_loopback_and_nothing_else():
+    local = PublicHttp(loopback_only=True)
+    with LoopbackServer(answer(200, b"hello")) as plain:
         assert local.get(plain.url("/"), timeout_s=2, max_bytes=100).body == b"hello"
-        with pytest.raises(UrlRefused, match="plain http"):
-            PublicHttp(allow_loopback=True, resolver=Answers([PUBLIC])).get("http://public.example/", timeout_s=2, max_bytes=1)
-    with pytest.raises(AddressRefused):
-        PublicHttp(allow_loopback=True, resolver=Answers(["10.0.0.1"])).get("http://lan.example/", timeout_s=2, max_bytes=1)
+        assert local.get(plain.url("/", host="localhost"), timeout_s=2, max_bytes=100).body == b"hello"
+
+    with pytest.raises(AddressRefused, match="loopback"):
+        local.get("http://10.0.0.1/", timeout_s=2, max_bytes=1)
+    with pytest.raises(AddressRefused, match="loopback"):
+        PublicHttp(loopback_only=True, resolver=Answers([PUBLIC])).get("https://public.example/", timeout_s=2, max_bytes=1)
+    with pytest.raises(ResolutionFailed):
+        local.get("https://images.example/a.png", timeout_s=2, max_bytes=1)  # no name but localhost is looked up
 
 
 @pytest.mark.parametrize("failure", [socket.gaierror(socket.EAI_NONAME, "Name or service not known"), []])
@@ -191,7 +199,7 @@ def test_a_server_that_trickles_bytes_is_cut_off_at_the_total_deadline(what):
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
     behaviour = trickle(head + b"x" * 1000, every_s=0.05) if what == "headers" else _head_then_trickle(head)
     with LoopbackServer(behaviour) as slow:
-        client = PublicHttp(allow_loopback=True)
+        client = PublicHttp(loopback_only=True)
 
         started = time.monotonic()
         with pytest.raises(DeadlineExceeded):
@@ -216,12 +224,12 @@ def _head_then_trickle(head: bytes):
 def test_a_body_over_the_cap_is_refused(chunked):
     with LoopbackServer(answer(200, b"y" * 5000, chunked=chunked)) as big:
         with pytest.raises(ResponseTooLarge):
-            PublicHttp(allow_loopback=True).get(big.url("/"), timeout_s=2, max_bytes=4096)
+            PublicHttp(loopback_only=True).get(big.url("/"), timeout_s=2, max_bytes=4096)
 
 
 def test_a_post_sends_body_and_headers_and_cuts_a_long_answer():
     with LoopbackServer(answer(200, b"z" * 300)) as receiver:
-        response = PublicHttp(allow_loopback=True).post(
+        response = PublicHttp(loopback_only=True).post(
             receiver.url("/hook"), b'{"type":"job.done"}', timeout_s=2,
             headers={"Content-Type": "application/json", "webhook-id": "msg_1"}, max_response_bytes=100,
         )
@@ -234,7 +242,7 @@ def test_a_post_sends_body_and_headers_and_cuts_a_long_answer():
 
 def test_the_caller_cannot_set_the_host_header():
     with pytest.raises(ValueError, match="host"):
-        PublicHttp(allow_loopback=True).post("http://127.0.0.1:9/", b"", timeout_s=1, headers={"Host": "internal"})
+        PublicHttp(loopback_only=True).post("http://127.0.0.1:9/", b"", timeout_s=1, headers={"Host": "internal"})
 
 
 @pytest.mark.parametrize("url", ["ftp://files.example/a.png", "https://user:pw@images.example/a.png", "https:///a.png",
