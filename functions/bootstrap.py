@@ -56,11 +56,20 @@ class Deps:
 
     @cached_property
     def verifier(self):
-        from functions.adapters.clerk import ClerkVerifier, JwksCache
+        from functions.adapters.clerk import ClerkKeys, ClerkVerifier
 
         s = self.settings
-        jwks = JwksCache(s.jwks_url, min_refresh_interval_s=s.clerk_jwks_min_refresh_interval_s)
-        return ClerkVerifier(s.clerk_issuer, s.clerk_authorized_parties, jwks, s.jwt_leeway_s, s.admin_user_ids)
+        keys = ClerkKeys(s.jwks_url, lifespan_s=s.clerk_jwks_lifespan_s, min_refresh_interval_s=s.clerk_jwks_min_refresh_interval_s,
+                         max_stale_s=s.clerk_jwks_max_stale_s)
+        return ClerkVerifier(s.clerk_issuer, s.clerk_authorized_parties, keys, s.jwt_leeway_s, s.admin_user_ids)
+
+    @cached_property
+    def api_keys(self):
+        """API key documents by key id, cached for ``api_key_cache_s`` (the revocation bound)."""
+        from functions.adapters.status_cache import StatusCache
+        from functions.core.paths import api_key_path
+
+        return StatusCache(lambda key_id: self.store.get(api_key_path(key_id)), ttl_s=self.settings.api_key_cache_s)
 
     @cached_property
     def runpod(self):

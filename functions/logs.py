@@ -4,7 +4,7 @@ import json
 import logging
 import sys
 
-_CONTEXT_FIELDS = ("job_id", "trace_id", "user_id", "event")
+_CONTEXT_FIELDS = ("job_id", "trace_id", "user_id", "key_id", "event")
 
 
 class CloudLoggingFormatter(logging.Formatter):

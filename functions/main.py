@@ -15,9 +15,9 @@ from functions import logs
 from functions.bootstrap import deps
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
-from functions.handlers import admin, credits_api, expiry, jobs_api, reserve, settlement, submission
+from functions.handlers import admin, api_keys, credits_api, expiry, jobs_api, reserve, settlement, submission
 from functions.handlers import failures, lineage, payment_events, payments, renewals, templates_api
-from functions.handlers.users import ensure_user
+from functions.handlers.auth import authenticate
 from functions.http.endpoint import Call, Reply, serve
 from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
 from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
@@ -32,7 +32,7 @@ def _http(request: flask.Request, name: str, handler: Callable[[Call, Any], Repl
         request,
         name,
         lambda call: handler(call, d),
-        authenticate=lambda token: ensure_user(d, d.verifier.verify(token)),
+        authenticate=lambda token: authenticate(d, token),
         allowed_origins=d.settings.cors_allowed_origins,
     )
 
@@ -122,6 +122,21 @@ def topup(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def get_account(request: flask.Request) -> flask.Response:
     return _http(request, "get_account", payments.get_account)
+
+
+@functions_framework.http
+def create_key(request: flask.Request) -> flask.Response:
+    return _http(request, "create_key", api_keys.create_key)
+
+
+@functions_framework.http
+def list_keys(request: flask.Request) -> flask.Response:
+    return _http(request, "list_keys", api_keys.list_keys)
+
+
+@functions_framework.http
+def revoke_key(request: flask.Request) -> flask.Response:
+    return _http(request, "revoke_key", api_keys.revoke_key)
 
 
 @functions_framework.http

@@ -29,8 +29,13 @@ class Settings(BaseSettings):
     clerk_jwks_url: str | None = None  # default: {issuer}/.well-known/jwks.json
     clerk_authorized_parties: CommaList = ("http://127.0.0.1:8080", "http://localhost:8080")
     clerk_jwks_min_refresh_interval_s: float = 1.0
+    clerk_jwks_lifespan_s: float = Field(default=300.0, gt=0)  # how long a fetched key set is used before refetching
+    clerk_jwks_max_stale_s: float = Field(default=3600.0, ge=0)  # a failed refetch serves the last set this long
     jwt_leeway_s: int = 5
     admin_user_ids: CommaList = ()
+
+    # API keys
+    api_key_cache_s: float = Field(default=1.0, ge=0, le=5)  # a revoked key is refused on every instance within this
 
     # Job guards
     max_active_jobs: int = Field(default=5, ge=1)

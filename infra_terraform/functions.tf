@@ -11,7 +11,7 @@ locals {
   source_zip     = "${path.module}/${var.functions_source_zip}"
 
   # Settings every HTTP function reads through the shared edge (CORS, Clerk tokens, admin list).
-  env_http       = ["ADMIN_USER_IDS", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S"]
+  env_http       = ["ADMIN_USER_IDS", "API_KEY_CACHE_S", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_LIFESPAN_S", "CLERK_JWKS_MAX_STALE_S", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S"]
   env_firestore  = ["FIRESTORE_DATABASE", "GOOGLE_CLOUD_PROJECT"]
   env_r2         = ["R2_BUCKET", "R2_ENDPOINT_URL"]
   env_runpod     = ["RUNPOD_API_BASE", "RUNPOD_ENDPOINT_ID"]
@@ -135,6 +135,28 @@ locals {
       publishes = []
       firestore = true
     }
+    # API keys: managed with a session token only (functions/http/routes.py auth = "session").
+    create_key = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    list_keys = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    revoke_key = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
     # Verifies TrueLayer's signature with TrueLayer's public keys: no secret needed.
     truelayer_webhook = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
@@ -216,7 +238,10 @@ locals {
     CLERK_JWKS_URL                        = null # {issuer}/.well-known/jwks.json
     CLERK_AUTHORIZED_PARTIES              = join(",", var.web_origins)
     CLERK_JWKS_MIN_REFRESH_INTERVAL_S     = null
+    CLERK_JWKS_LIFESPAN_S                 = null # 300 s
+    CLERK_JWKS_MAX_STALE_S                = null # 1 h of serving the last keys while Clerk's JWKS is down
     JWT_LEEWAY_S                          = null
+    API_KEY_CACHE_S                       = null # 1 s: the bound on a revocation reaching every instance
     ADMIN_USER_IDS                        = join(",", var.admin_user_ids)
     MAX_ACTIVE_JOBS                       = null
     BLOCKED_TERMS                         = join(",", var.blocked_terms)

@@ -1,21 +1,32 @@
-"""Verifies Clerk session tokens (RS256 JWTs) against the instance's JWKS.
+"""Verifies Clerk session tokens (RS256 JWTs, v1 and v2) against the instance's JWKS.
 
-PyJWT's ``PyJWKClient`` waits 30 s before refetching on an unknown ``kid``, so after a key
-rotation valid tokens would fail for half a minute. This cache refetches at once on an unknown
-``kid``, at most once per ``min_refresh_interval_s`` (a forged ``kid`` cannot make us hammer Clerk).
+The key set comes from PyJWT's ``PyJWKClient`` with two rules of ours:
+- rotation: an unknown ``kid`` refetches the set at once, at most once per
+  ``min_refresh_interval_s`` (PyJWKClient's ``cooldown_duration``; its default of 30 s would
+  refuse valid tokens for half a minute after a rotation, and 0 would let forged ``kid`` values
+  make us hammer Clerk);
+- outages: when a fetch fails (Clerk down, a 5xx, garbage), the last key set fetched is served for
+  up to ``max_stale_s`` more, so a JWKS endpoint that is down for a minute logs nobody out.
+
+Clerk's v2 tokens add ``v: 2``, ``sts`` (session status), ``fva``, ``o`` (organisation) and may
+leave ``azp`` out when minted outside a browser. A ``pending`` session (a sign-in still missing a
+step) is refused, as Clerk's own SDKs refuse it.
 """
 
+import logging
 import re
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-import requests
+from jwt import PyJWKClient
+from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
+
+log = logging.getLogger(__name__)
 
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ACTIVE_SESSION = "active"
 
 
 class InvalidToken(Exception):
@@ -26,52 +37,36 @@ class InvalidToken(Exception):
 class Principal:
     user_id: str
     is_admin: bool
+    key_id: str | None = None  # set when the caller used an API key (never admin)
 
 
-class JwksCache:
+class ClerkKeys(PyJWKClient):
     def __init__(
-        self,
-        url: str,
-        fetch: Callable[[str], dict[str, Any]] | None = None,
-        lifespan_s: float = 300.0,
-        min_refresh_interval_s: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
+        self, url: str, lifespan_s: float = 300.0, min_refresh_interval_s: float = 1.0, max_stale_s: float = 3600.0,
+        timeout_s: float = 5.0,
     ) -> None:
-        self._url = url
-        self._fetch = fetch or _fetch_json
-        self._lifespan_s = lifespan_s
-        self._min_refresh_interval_s = min_refresh_interval_s
-        self._clock = clock
-        self._keys: dict[str, Any] = {}
-        self._fetched_at: float | None = None
-        self._lock = threading.Lock()
+        super().__init__(url, cache_jwk_set=True, lifespan=lifespan_s, cooldown_duration=min_refresh_interval_s,
+                         timeout=timeout_s)
+        self._max_stale_s = max_stale_s
+        self._last_good: tuple[float, dict[str, Any]] | None = None
+
+    def fetch_data(self) -> Any:
+        try:
+            data = super().fetch_data()
+        except (PyJWKClientConnectionError, PyJWKClientError, ValueError) as exc:
+            if self._last_good and time.monotonic() - self._last_good[0] <= self._max_stale_s:
+                log.warning("the JWKS endpoint failed (%s); serving the keys fetched %.0f s ago", exc,
+                            time.monotonic() - self._last_good[0])
+                return self._last_good[1]
+            raise
+        self._last_good = (time.monotonic(), data)
+        return data
 
     def key(self, kid: str) -> Any:
-        fresh = self._fetched_at is not None and self._clock() - self._fetched_at < self._lifespan_s
-        if fresh and kid in self._keys:
-            return self._keys[kid]
-        with self._lock:
-            since = None if self._fetched_at is None else self._clock() - self._fetched_at
-            if kid not in self._keys or since is None or since >= self._lifespan_s:
-                if since is None or since >= self._min_refresh_interval_s:
-                    self._refresh()
-        if kid not in self._keys:
-            raise InvalidToken(f"unknown signing key {kid!r}")
-        return self._keys[kid]
-
-    def _refresh(self) -> None:
         try:
-            keys = jwt.PyJWKSet.from_dict(self._fetch(self._url)).keys
-        except (requests.RequestException, jwt.PyJWKSetError, ValueError) as exc:
-            raise InvalidToken(f"cannot load the signing keys: {exc}") from exc
-        self._keys = {key.key_id: key.key for key in keys if key.key_id}
-        self._fetched_at = self._clock()
-
-
-def _fetch_json(url: str) -> dict[str, Any]:
-    response = requests.get(url, timeout=5)
-    response.raise_for_status()
-    return response.json()
+            return self.get_signing_key(kid).key
+        except (PyJWKClientError, jwt.PyJWKSetError, ValueError) as exc:
+            raise InvalidToken(f"no signing key {kid!r}: {exc}") from exc
 
 
 class ClerkVerifier:
@@ -79,13 +74,13 @@ class ClerkVerifier:
         self,
         issuer: str,
         authorized_parties: tuple[str, ...],
-        jwks: JwksCache,
+        keys: ClerkKeys,
         leeway_s: int = 5,
         admin_user_ids: tuple[str, ...] = (),
     ) -> None:
         self._issuer = issuer
         self._authorized_parties = frozenset(authorized_parties)
-        self._jwks = jwks
+        self._keys = keys
         self._leeway_s = leeway_s
         self._admin_user_ids = frozenset(admin_user_ids)
 
@@ -96,7 +91,7 @@ class ClerkVerifier:
             raise InvalidToken(f"malformed token: {exc}") from exc
         if header.get("alg") != "RS256":
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
-        key = self._jwks.key(str(header.get("kid", "")))
+        key = self._keys.key(str(header.get("kid", "")))
         try:
             claims = jwt.decode(
                 token,
@@ -108,10 +103,31 @@ class ClerkVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        if claims.get("azp") not in self._authorized_parties:
-            raise InvalidToken(f"authorized party {claims.get('azp')!r} is not allowed")
+        _check_session(claims, self._authorized_parties)
         user_id = claims["sub"]
         if not isinstance(user_id, str) or not USER_ID.match(user_id):
             raise InvalidToken("subject is not a user id")
+        # The role claim comes from the session-token template (public metadata); an organisation
+        # role (``o.rol``) is the user's role in a customer's organisation, never ours.
         is_admin = claims.get("role") == "admin" or user_id in self._admin_user_ids
         return Principal(user_id=user_id, is_admin=is_admin)
+
+
+def _check_session(claims: dict[str, Any], authorized_parties: frozenset[str]) -> None:
+    """Clerk's rules beyond the signature: the version, the session status and the origin."""
+    version = claims.get("v", 1)
+    if version not in (1, 2):
+        raise InvalidToken(f"session token version {version!r} is not one we know")
+    if (version == 2 or "sts" in claims) and claims.get("sts") != ACTIVE_SESSION:
+        raise InvalidToken(f"session status {claims.get('sts')!r} is not active")
+    azp = claims.get("azp")
+    # v2 tokens minted outside a browser carry no azp; one that is there must be ours. A v1 token
+    # always names its origin.
+    if (azp is not None or version == 1) and azp not in authorized_parties:
+        raise InvalidToken(f"authorized party {azp!r} is not allowed")
+    fva = claims.get("fva")
+    if fva is not None and not (isinstance(fva, list) and len(fva) == 2 and all(isinstance(n, int) for n in fva)):
+        raise InvalidToken("fva is not two minute counts")
+    org = claims.get("o")
+    if org is not None and not isinstance(org, dict):
+        raise InvalidToken("o is not an organisation object")

@@ -1,4 +1,6 @@
-"""A short-lived cache in front of RunPod's ``/status``, so polling clients don't hammer RunPod."""
+"""A short-lived read-through cache: in front of RunPod's ``/status`` (so polling clients don't
+hammer RunPod) and of API key documents (so a key costs no read per request, yet a revocation
+reaches every instance within ``ttl_s``)."""
 
 import threading
 import time
@@ -29,3 +31,8 @@ class StatusCache(Generic[T]):
                 self._entries.clear()
             self._entries[key] = (now, value)
         return value
+
+    def forget(self, key: str) -> None:
+        """The next ``get`` of ``key`` fetches again (after this instance changed it)."""
+        with self._lock:
+            self._entries.pop(key, None)

@@ -52,3 +52,10 @@ def truelayer_event_path(event_id: str) -> str:
 
 def event_failure_path(consumer: str, digest: str) -> str:
     return f"{EVENT_FAILURES}/{consumer}:{digest}"
+
+
+API_KEYS = "apiKeys"
+
+
+def api_key_path(key_id: str) -> str:
+    return f"{API_KEYS}/{key_id}"

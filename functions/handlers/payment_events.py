@@ -30,7 +30,7 @@ def truelayer_webhook(call: Call, deps: Deps) -> Reply:
     except UnverifiedWebhook as exc:
         log.warning("rejected a TrueLayer webhook: %s", exc)
         raise ApiError(401, "unauthorized", "the webhook signature is not valid") from exc
-    hook = Webhook.model_validate(json_object(call.request))
+    hook = Webhook.model_validate(json_object(call.request, any_label=True))
     if hook.type not in PAYMENT_STATUS_OF and hook.type not in MANDATE_STATUS_OF:
         log.info("TrueLayer webhook %s of type %s needs nothing from us", hook.event_id, hook.type)
         return 200, {"received": True}

@@ -32,7 +32,7 @@ def runpod_webhook(call: Call, deps: Deps) -> Reply:
     token = call.request.args.get("token", "")
     if not webhook_token.is_valid(deps.settings.runpod_webhook_secret.get_secret_value(), job_id, token):
         raise ApiError(401, "unauthorized", "the webhook token is not valid for this job")
-    body = RunPodWebhook.model_validate(json_object(call.request))
+    body = RunPodWebhook.model_validate(json_object(call.request, any_label=True))
     deps.publisher.publish(
         GenerationFinished(job_id=job_id, runpod_job_id=body.id, reported_status=body.status.value, occurred_at=deps.now())
     )

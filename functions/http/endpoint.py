@@ -52,6 +52,8 @@ def serve(
         if params is None:
             raise errors.ApiError(404 if request.method == route.method else 405, "not_found", "no such endpoint")
         principal = None if route.auth == "public" else _principal(request, authenticate)
+        if principal and principal.key_id and route.auth in ("session", "admin"):
+            raise errors.session_required()
         if route.auth == "admin" and not principal.is_admin:  # type: ignore[union-attr]
             raise errors.forbidden()
         status, body = handler(Call(request, principal, params))
@@ -67,15 +69,16 @@ def serve(
 
 def _principal(request: flask.Request, authenticate: Callable[[str], Principal]) -> Principal:
     # Behind API Gateway, Authorization holds the gateway's own ID token and the caller's moves to
-    # X-Forwarded-Authorization. Whichever header carries it, the session token is fully verified.
+    # X-Forwarded-Authorization. Whichever header carries it, the token is fully verified. Never a
+    # cookie: a cookie rides along on cross-site requests, a header cannot be set by another site.
     header = request.headers.get("X-Forwarded-Authorization") or request.headers.get("Authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get("__session", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
     if not token:
         raise errors.unauthorized()
     try:
         return authenticate(token)
     except InvalidToken as exc:
-        log.info("rejected a session token: %s", exc)
+        log.info("rejected a credential: %s", exc)  # names a key by its prefix only, never its secret
         raise errors.unauthorized() from exc
 
 
@@ -98,6 +101,6 @@ def _with_cors(response: flask.Response, origin: str | None, allowed: tuple[str,
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
         response.headers["Access-Control-Max-Age"] = "600"
     return response

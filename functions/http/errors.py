@@ -40,7 +40,11 @@ def from_validation(exc: ValidationError) -> ApiError:
 
 
 def unauthorized() -> ApiError:
-    return ApiError(401, "unauthorized", "a valid session token is required")
+    return ApiError(401, "unauthorized", "a valid session token or API key is required")
+
+
+def session_required() -> ApiError:
+    return ApiError(403, "session_required", "this needs a session token: an API key cannot call it")
 
 
 def forbidden() -> ApiError:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import admin, api, payments
+from schemas import admin, api, keys, payments
 from schemas.jobs import JobStatus
 
 
@@ -37,7 +37,9 @@ class Route:
     path: str
     function: str
     summary: str
-    auth: str = "user"  # "user", "admin" or "public"
+    # "user": a session token or an API key; "session": a session token only (API keys never
+    # manage keys); "admin": a session token with the admin role; "public": no credentials.
+    auth: str = "user"
     request: type[BaseModel] | None = None  # the JSON body, for the OpenAPI document
     response: type[BaseModel] | None = None
     status: int = 200
@@ -90,6 +92,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/topup", "topup", "A payment link for extra credits", request=payments.TopUpRequest,
           response=payments.CheckoutResponse, status=201),
     Route("GET", "/account", "get_account", "Plan, renewal date, balance and payment history", response=payments.AccountView),
+    Route("POST", "/keys", "create_key", "Create an API key (its secret is shown once)", auth="session",
+          request=keys.CreateApiKeyRequest, response=keys.CreatedApiKey, status=201),
+    Route("GET", "/keys", "list_keys", "The caller's API keys (never their secrets)", auth="session", response=keys.ApiKeyList),
+    Route("DELETE", "/keys/{keyId}", "revoke_key", "Revoke an API key", auth="session", response=keys.ApiKeyView),
     Route("POST", "/webhooks/truelayer", "truelayer_webhook", "TrueLayer payment and mandate webhooks (signed)", auth="public"),
 )
 

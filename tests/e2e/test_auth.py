@@ -44,6 +44,7 @@ FORGERIES = {
     "not yet valid": lambda issuer, stack: issuer.mint("user_x", azp=stack.base_url, nbf=int(time.time()) + 60),
     "wrong issuer": lambda issuer, stack: issuer.mint("user_x", azp=stack.base_url, iss="https://clerk.evil.example"),
     "wrong azp": lambda issuer, stack: issuer.mint("user_x", azp="https://evil.example"),
+    "pending session (v2)": lambda issuer, stack: issuer.mint("user_x", azp=stack.base_url, sts="pending"),
     "alg none": lambda issuer, stack: jwt.encode(_claims(stack, "user_x"), None, algorithm="none"),
     "HS256 signed with the public key": lambda issuer, stack: _hs256_with_public_key(issuer, _claims(stack, "user_x")),
     "unknown kid": lambda issuer, stack: DevIssuer(issuer.keys_dir.parent / "stranger-keys", issuer.issuer).mint("user_x", azp=stack.base_url),
@@ -69,10 +70,13 @@ def test_a_missing_token_gets_401(stack):
     assert response.json()["error"]["code"] == "unauthorized"
 
 
-def test_the_session_cookie_is_accepted(stack, issuer):
+def test_a_session_cookie_is_not_a_credential(stack, issuer):
+    """Only a header carries a token: a cookie would ride along on another site's requests."""
     token = issuer.mint("user_cookie", azp=stack.base_url)
     response = requests.get(f"{stack.base_url}/credits", cookies={"__session": token}, timeout=10)
-    assert response.status_code == 200
+    assert response.status_code == 401
+    forwarded = requests.get(f"{stack.base_url}/credits", headers={"X-Forwarded-Authorization": f"Bearer {token}"}, timeout=10)
+    assert forwarded.status_code == 200  # API Gateway's header still carries the caller's token
 
 
 def test_a_rotated_signing_key_is_accepted_at_once(stack, issuer):

@@ -22,8 +22,8 @@ def readme_example() -> str:
 
 def test_the_readme_example_runs_against_the_local_stack(make_user, stack, tmp_path):
     user = make_user(credits=2)
-    env = {"PATH": "/usr/bin:/bin", "CINEWEAVE_API": stack.base_url, "CINEWEAVE_TOKEN": user.client.token,
-           "OUT_DIR": str(tmp_path)}
+    key = Client(stack.base_url, user.client.token).create_key("readme example").key  # what a backend would hold
+    env = {"PATH": "/usr/bin:/bin", "CINEWEAVE_API": stack.base_url, "CINEWEAVE_TOKEN": key, "OUT_DIR": str(tmp_path)}
     run = subprocess.run([sys.executable, "-c", readme_example()], env=env, cwd=README.parent,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
