@@ -155,7 +155,6 @@ class StackConfig:
             "RUNPOD_ENDPOINT_ID": self.runpod_endpoint_id,
             "RUNPOD_API_KEY": self.runpod_api_key,
             "RUNPOD_WEBHOOK_SECRET": self.runpod_webhook_secret,
-            "ALLOW_HTTP_IMAGE_URLS": "true",
             "OUTBOUND_LOOPBACK_ONLY": "true",
             **truelayer_functions_env(self.truelayer_url, self.truelayer_keys_dir, self.base_url),
             **self.function_env,

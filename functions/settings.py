@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     blocked_terms: CommaList = ()
     image_max_bytes: int = 10 * 1024 * 1024
     image_max_side_px: int = 4096
-    allow_http_image_urls: bool = False
+    image_fetch_timeout_s: float = Field(default=10.0, gt=0, le=30)  # the whole imageUrl fetch, inside create_job
 
     # Outbound HTTP to addresses users name (functions/adapters/public_http.py)
     outbound_loopback_only: bool = False  # the local stack: reach 127.0.0.0/8 and ::1 and nothing else

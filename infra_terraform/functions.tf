@@ -24,7 +24,7 @@ locals {
     # --- HTTP (behind the API gateway; one warm instance each) ---------------------------------
     create_job = {
       trigger   = "http", memory = "512Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 20
-      env       = concat(local.env_http, local.env_firestore, local.env_r2, ["ALLOW_HTTP_IMAGE_URLS", "BLOCKED_TERMS", "IMAGE_MAX_BYTES", "IMAGE_MAX_SIDE_PX", "MAX_ACTIVE_JOBS"])
+      env       = concat(local.env_http, local.env_firestore, local.env_r2, ["BLOCKED_TERMS", "IMAGE_FETCH_TIMEOUT_S", "IMAGE_MAX_BYTES", "IMAGE_MAX_SIDE_PX", "MAX_ACTIVE_JOBS", "OUTBOUND_LOOPBACK_ONLY"])
       secrets   = local.r2_keys
       publishes = ["job-requested"]
       firestore = true
@@ -247,7 +247,7 @@ locals {
     BLOCKED_TERMS                         = join(",", var.blocked_terms)
     IMAGE_MAX_BYTES                       = null
     IMAGE_MAX_SIDE_PX                     = null
-    ALLOW_HTTP_IMAGE_URLS                 = "false" # explicit: plain-http image URLs are for the local stack only
+    IMAGE_FETCH_TIMEOUT_S                 = null    # 10 s for the whole imageUrl fetch inside create_job
     OUTBOUND_LOOPBACK_ONLY                = "false" # explicit: production reaches public https addresses, never loopback
     R2_ENDPOINT_URL                       = local.r2_endpoint_url
     R2_BUCKET                             = cloudflare_r2_bucket.outputs.name

@@ -5,7 +5,7 @@ RunPod echoes ``input`` in its webhook body and keeps it in its logs: it must ne
 
 from enum import StrEnum
 
-from pydantic import Field, HttpUrl, model_validator
+from pydantic import Field, model_validator
 
 from schemas.base import WireModel
 from schemas.jobs import AspectRatio, DurationSec, Quality, segments_for
@@ -14,16 +14,10 @@ MAX_SEED = 2**32 - 1
 
 
 class ImageSource(WireModel):
-    """The conditioning image: an object in our bucket (uploads) or a public URL (fetched by the worker)."""
+    """The conditioning image: always an object in our own bucket. An upload is stored there, and so
+    is what an ``imageUrl`` served (fetched and checked at create): a GPU never fetches a URL."""
 
-    r2_key: str | None = Field(default=None, pattern=r"^inputs/[A-Za-z0-9._/-]+$")
-    url: HttpUrl | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> "ImageSource":
-        if (self.r2_key is None) == (self.url is None):
-            raise ValueError("give exactly one of r2Key or url")
-        return self
+    r2_key: str = Field(pattern=r"^inputs/[A-Za-z0-9._/-]+$")
 
 
 class Segment(WireModel):

@@ -18,6 +18,7 @@ TEST_FUNCTION_ENV = {
     "RUNPOD_STATUS_CACHE_S": "0.2",
     "BLOCKED_TERMS": "forbiddenword,another banned phrase",
     "VIDEO_TTL_HOURS": "0.003",  # 10.8 s: the expiry path runs inside a test
+    "IMAGE_FETCH_TIMEOUT_S": "1",  # a trickling imageUrl server is cut off inside a test
 }
 
 

@@ -11,6 +11,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import trustme
+
+from functions.adapters.public_http import connect_tcp
+
 Behaviour = Callable[[socket.socket, "Request", threading.Event], None]
 
 
@@ -127,3 +131,47 @@ def _read_request(conn: socket.socket) -> Request:
             break
         body += chunk
     return Request(request.head, body)
+
+
+PUBLIC = "93.184.215.14"  # a public address no test ever dials: ``Dialled`` goes to loopback instead
+NAMES = ("images.example", "rebind.example", "redirect.example")
+
+
+class Dialled:
+    """A connector (public_http's port) that records the address it was asked for and connects to
+    the loopback server instead, so a test can use public addresses without sending them a packet."""
+
+    def __init__(self, server: LoopbackServer):
+        self.server, self.addresses = server, []
+
+    def __call__(self, address: str, port: int, timeout_s: float) -> socket.socket:
+        self.addresses.append(address)
+        return connect_tcp("127.0.0.1", self.server.port, timeout_s)
+
+
+class Answers:
+    """A resolver that gives each lookup the next answer in turn (an exception is raised), and counts them."""
+
+    def __init__(self, *answers):
+        self.answers, self.calls = list(answers), 0
+
+    def __call__(self, host: str, port: int):
+        answer_now = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        if isinstance(answer_now, Exception):
+            raise answer_now
+        return answer_now
+
+
+def tls_server(ca: trustme.CA, behaviour: Behaviour | None = None, names=NAMES) -> LoopbackServer:
+    """An HTTPS server on loopback whose certificate (from the test CA) names ``names``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    return LoopbackServer(behaviour or answer(200, b"secure", {"Content-Type": "image/png"}), tls=context)
+
+
+def trusting(ca: trustme.CA) -> ssl.SSLContext:
+    """A client TLS context that trusts the test CA (and nothing else)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and the host name
+    ca.configure_trust(context)
+    return context

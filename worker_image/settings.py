@@ -29,9 +29,7 @@ Video
 Bucket (R2, S3 API)
     ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY``, ``R2_BUCKET`` (default
     ``cineweave-outputs``); ``R2_MULTIPART_THRESHOLD_MB`` (default 8).
-Conditioning images
-    ``ALLOW_HTTP_IMAGE_URLS``   accept plain-http image URLs (local stack only; default false).
-    ``IMAGE_FETCH_TIMEOUT_S``   timeout of an image URL fetch (default 10).
+Conditioning images (always read from the bucket: create_job fetches ``imageUrl`` images)
     ``IMAGE_MAX_BYTES``         largest accepted image (default 10 MB).
     ``IMAGE_MAX_SIDE_PX``       largest accepted image side (default 4096).
 """
@@ -71,8 +69,6 @@ class WorkerSettings(BaseSettings):
     r2_bucket: str = "cineweave-outputs"
     r2_multipart_threshold_mb: int = Field(default=8, ge=5)
 
-    allow_http_image_urls: bool = False
-    image_fetch_timeout_s: float = Field(default=10.0, gt=0)
     image_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     image_max_side_px: int = Field(default=4096, gt=0)
 

@@ -53,11 +53,7 @@ class VideoWorker:
             settings.r2_multipart_threshold_mb,
         )
         self.image_loader = image_loader or images.ImageLoader(
-            self.bucket.read,
-            max_bytes=settings.image_max_bytes,
-            max_side=settings.image_max_side_px,
-            timeout_s=settings.image_fetch_timeout_s,
-            allow_http=settings.allow_http_image_urls,
+            self.bucket.read, max_bytes=settings.image_max_bytes, max_side=settings.image_max_side_px
         )
         self.model = model
         self.fast_model: WanModel | None = None

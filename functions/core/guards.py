@@ -3,11 +3,12 @@
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
 from functions.core.errors import InputRejected
+from schemas import image_formats
+from schemas.image_formats import ImageKind
 from schemas.api import PROMPT_MAX_CHARS
 
 _ALLOWED_CONTROLS = {"\n", "\t"}
@@ -30,35 +31,21 @@ def clean_prompt(prompt: str, blocked_terms: tuple[str, ...], field: str = "prom
     return text
 
 
-@dataclass(frozen=True)
-class ImageKind:
-    mime: str
-    extension: str
-
-
-def _sniff(data: bytes) -> ImageKind | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return ImageKind("image/png", "png")
-    if data.startswith(b"\xff\xd8\xff"):
-        return ImageKind("image/jpeg", "jpg")
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ImageKind("image/webp", "webp")
-    return None
-
-
-def check_image(data: bytes, max_bytes: int, max_side_px: int) -> ImageKind:
-    """What the bytes are (by content, not name), or ``InputRejected`` (413, 415 or 422)."""
+def check_image(data: bytes, max_bytes: int, max_side_px: int, field: str = "image") -> ImageKind:
+    """What the bytes are (by content, not name), or ``InputRejected`` (413, 415 or 422) naming
+    ``field``: ``image`` for an upload, ``imageUrl`` for what that URL served."""
+    what = "the image at imageUrl" if field == "imageUrl" else field
     if len(data) > max_bytes:
-        raise InputRejected("image_too_large", f"image must be at most {max_bytes // (1024 * 1024)} MB", "image", 413)
-    kind = _sniff(data)
+        raise InputRejected("image_too_large", f"{what} must be at most {max_bytes // (1024 * 1024)} MB", field, 413)
+    kind = image_formats.sniff(data)
     if kind is None:
-        raise InputRejected("unsupported_image_type", "image must be a PNG, JPEG or WebP file", "image", 415)
+        raise InputRejected("unsupported_image_type", f"{what} must be {image_formats.DESCRIPTION}", field, 415)
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise InputRejected("invalid_image", f"image could not be read: {exc}", "image") from exc
+        raise InputRejected("invalid_image", f"{what} could not be read: {exc}", field) from exc
     if max(width, height) > max_side_px:
-        raise InputRejected("image_too_large", f"image sides must be at most {max_side_px} px", "image")
+        raise InputRejected("image_too_large", f"{what} sides must be at most {max_side_px} px", field)
     return kind

@@ -13,6 +13,7 @@ from functions.core import jobs
 from functions.core.errors import InputRejected
 from functions.core.guards import check_image, clean_prompt
 from functions.core.paths import idempotency_path
+from functions.handlers.image_url import check_image_url, fetch_image_url
 from functions.http.body import json_object
 from functions.http.endpoint import Call, Reply
 from functions.http.errors import ApiError
@@ -44,8 +45,8 @@ def create_job(call: Call, deps: Deps) -> Reply:
     negative = clean_prompt(body.negative_prompt, settings.blocked_terms, "negativePrompt") if body.negative_prompt else None
     if body.image_url and upload:
         raise InputRejected("invalid_request", "give either an image upload or imageUrl, not both", "imageUrl")
-    if body.image_url and body.image_url.scheme != "https" and not settings.allow_http_image_urls:
-        raise InputRejected("invalid_request", "imageUrl must be an https URL", "imageUrl")
+    if body.image_url:
+        check_image_url(deps, str(body.image_url))
     image_kind = check_image(upload.data, settings.image_max_bytes, settings.image_max_side_px) if upload else None
 
     key = idempotency_key(call)
@@ -61,13 +62,14 @@ def create_job(call: Call, deps: Deps) -> Reply:
     if key and (replay := replayed(deps, call.user_id, key, fingerprint)):
         return 202, replay
 
+    if body.image_url:  # after the replay check: a retried request does not fetch again
+        upload = Upload(fetch_image_url(deps, str(body.image_url)), "")
+        image_kind = check_image(upload.data, settings.image_max_bytes, settings.image_max_side_px, "imageUrl")
     job_id = new_job_id()
     image = None
     if upload and image_kind:
         image = ImageSource(r2_key=f"inputs/{job_id}.{image_kind.extension}")
         deps.storage.put(image.r2_key, upload.data, image_kind.mime)
-    elif body.image_url:
-        image = ImageSource(url=body.image_url)
     job = new_job(call, deps, job_id, prompt=prompt, duration_sec=body.duration_sec, seed=body.seed, image=image,
                   aspect_ratio=body.aspect_ratio, negative_prompt=negative)
     return 202, commit_new_job(deps, job, key, fingerprint)

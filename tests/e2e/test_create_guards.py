@@ -2,9 +2,13 @@
 
 import concurrent.futures
 import io
+import time
 
+import boto3
 import pytest
 from PIL import Image
+
+from tests.loopback_http import LoopbackServer, answer, trickle
 
 
 def _png(width: int, height: int) -> bytes:
@@ -67,17 +71,55 @@ def test_bad_images_are_refused_by_content(make_user, data, status, code):
     assert user.client.jobs()["jobs"] == []
 
 
-def test_an_uploaded_image_is_stored_under_inputs(make_user, stack):
-    import boto3
+def _bucket(stack):
+    return boto3.client("s3", endpoint_url=stack.s3_url, aws_access_key_id=stack.s3_access_key,
+                        aws_secret_access_key=stack.s3_secret_key, region_name="us-east-1")
 
+
+def test_an_uploaded_image_is_stored_under_inputs(make_user, stack):
     user = make_user(credits=1)
     job_id = user.client.request(
         "POST", "/jobs/create", data={"prompt": "animate this", "durationSec": "5"}, files={"image": ("x.bin", _png(64, 48))}
     ).json()["jobId"]
-    s3 = boto3.client("s3", endpoint_url=stack.s3_url, aws_access_key_id=stack.s3_access_key,
-                      aws_secret_access_key=stack.s3_secret_key, region_name="us-east-1")
-    head = s3.head_object(Bucket=stack.bucket, Key=f"inputs/{job_id}.png")
+    head = _bucket(stack).head_object(Bucket=stack.bucket, Key=f"inputs/{job_id}.png")
     assert head["ContentType"] == "image/png"
+
+
+def test_an_image_url_is_fetched_by_create_and_stored_under_inputs_like_an_upload(make_user, stack):
+    user = make_user(credits=1)
+    png = _png(64, 48)
+    with LoopbackServer(answer(200, png, {"Content-Type": "image/png"})) as images:
+        created = user.client.request("POST", "/jobs/create", json={"prompt": "animate this", "durationSec": 5,
+                                                                   "imageUrl": images.url("/photo.png")})
+    assert created.status_code == 202, created.text
+    stored = _bucket(stack).get_object(Bucket=stack.bucket, Key=f"inputs/{created.json()['jobId']}.png")
+    assert stored["Body"].read() == png and len(images.requests) == 1
+
+
+@pytest.mark.parametrize(("behaviour", "message"), [
+    (trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000, every_s=0.05), "did not answer within 1 s"),
+    (answer(302, headers={"Location": "http://10.0.0.1/internal.png"}), "redirects are not followed"),
+], ids=["trickling-server", "redirect-to-a-private-address"])
+def test_a_bad_image_url_is_refused_at_create_with_nothing_charged(make_user, behaviour, message):
+    user = make_user(credits=1)
+    with LoopbackServer(behaviour) as images:
+        started = time.monotonic()
+        response = user.client.request("POST", "/jobs/create", json={"prompt": "animate this", "durationSec": 5,
+                                                                    "imageUrl": images.url("/a.png")})
+        took = time.monotonic() - started
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("image_url_unreachable", "imageUrl") and message in error["message"]
+    assert took < 5  # IMAGE_FETCH_TIMEOUT_S is 1 s here
+    assert user.client.jobs()["jobs"] == [] and user.client.credits()["balance"] == 1
+
+
+def test_the_local_stack_never_looks_up_a_public_name(make_user):
+    user = make_user(credits=1)
+    response = user.client.request("POST", "/jobs/create", json={"prompt": "animate this", "durationSec": 5,
+                                                                "imageUrl": "https://images.example/a.png"})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "imageUrl" and "resolved" in response.json()["error"]["message"]
 
 
 def test_the_same_idempotency_key_returns_the_first_job_and_refuses_another_body(make_user):

@@ -7,7 +7,9 @@ shape. Seeded (hypothesis ``derandomize``) and bounded, so the run is the same e
 ``CINEWEAVE_FUZZ_EXAMPLES`` for a longer hunt.
 
 The fuzzing identities hold no credits, so a generated job is rejected at reservation and never
-reaches a worker (a generated ``imageUrl`` is never fetched).
+reaches a worker. A generated ``imageUrl`` is fetched by create_job under the local stack's
+``OUTBOUND_LOOPBACK_ONLY`` rule: loopback addresses only and no name looked up but ``localhost``,
+so nothing leaves the machine.
 """
 
 import collections

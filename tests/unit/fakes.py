@@ -76,13 +76,8 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
-def make_deps(**settings) -> Deps:
+def make_deps(adapters: dict | None = None, **settings) -> Deps:
+    """Deps of fakes; ``adapters`` adds or replaces adapters by name (e.g. ``public_http``)."""
     defaults = {"runpod_webhook_secret": "test-secret", "runpod_api_key": "rp-key", "submit_max_attempts": 3}
-    return Deps(
-        Settings(**{**defaults, **settings}),
-        clock=Clock(),
-        store=MemoryStore(),
-        publisher=FakePublisher(),
-        storage=FakeStorage(),
-        runpod=FakeRunPod(),
-    )
+    fakes = {"store": MemoryStore(), "publisher": FakePublisher(), "storage": FakeStorage(), "runpod": FakeRunPod()}
+    return Deps(Settings(**{**defaults, **settings}), clock=Clock(), **{**fakes, **(adapters or {})})

@@ -1,13 +1,12 @@
 """The SSRF-safe outbound client: injected resolvers and loopback servers only, never a packet elsewhere.
 
 Where a test needs a *public* address, the resolver answers one and the injected connector
-records it and dials the loopback server instead: what the client would have dialled is
-asserted, nothing leaves the machine.
+records it and dials the loopback server instead (tests/loopback_http.py): what the client would
+have dialled is asserted, nothing leaves the machine.
 """
 
 import ipaddress
 import socket
-import ssl
 import threading
 import time
 
@@ -22,63 +21,19 @@ from functions.adapters.public_http import (
     ResolutionFailed,
     ResponseTooLarge,
     UrlRefused,
-    connect_tcp,
     is_public,
 )
-from tests.loopback_http import LoopbackServer, answer, trickle
-
-PUBLIC = "93.184.215.14"  # a public address no test ever dials: the connector below goes to loopback
-
-
-class Dialled:
-    """A connector that records the address it was asked for and connects to the loopback server."""
-
-    def __init__(self, server: LoopbackServer):
-        self.server, self.addresses = server, []
-
-    def __call__(self, address: str, port: int, timeout_s: float) -> socket.socket:
-        self.addresses.append(address)
-        return connect_tcp("127.0.0.1", self.server.port, timeout_s)
-
-
-class Answers:
-    """A resolver that gives each lookup the next answer in turn, and counts the lookups."""
-
-    def __init__(self, *answers):
-        self.answers, self.calls = list(answers), 0
-
-    def __call__(self, host: str, port: int):
-        answer_now = self.answers[min(self.calls, len(self.answers) - 1)]
-        self.calls += 1
-        if isinstance(answer_now, Exception):
-            raise answer_now
-        return answer_now
-
+from tests.loopback_http import PUBLIC, Answers, Dialled, LoopbackServer, answer, tls_server, trickle, trusting
 
 @pytest.fixture(scope="module")
 def ca():
     return trustme.CA()
 
 
-NAMES = ("images.example", "rebind.example", "redirect.example")
-
-
-def _tls_server(ca, behaviour=None, names=NAMES) -> LoopbackServer:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(context)
-    return LoopbackServer(behaviour or answer(200, b"secure", {"Content-Type": "image/png"}), tls=context)
-
-
-def _trusting(ca) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
-    return context
-
-
 @pytest.fixture
 def server(ca):
     """An HTTPS server on loopback with a certificate (from the test CA) for the NAMES."""
-    with _tls_server(ca) as running:
+    with tls_server(ca) as running:
         yield running
 
 
@@ -99,7 +54,7 @@ def test_public_addresses_are_recognised(address):
 
 def test_a_get_reaches_the_checked_address_with_the_host_name_in_the_host_header(server, ca):
     resolver, dialled = Answers([PUBLIC]), Dialled(server)
-    client = PublicHttp(resolver=resolver, connector=dialled, tls=_trusting(ca))
+    client = PublicHttp(resolver=resolver, connector=dialled, tls=trusting(ca))
 
     response = client.get(f"https://images.example:{server.port}/cat.png?size=1", timeout_s=2, max_bytes=100)
 
@@ -112,7 +67,7 @@ def test_a_get_reaches_the_checked_address_with_the_host_name_in_the_host_header
 def test_a_dns_answer_that_changes_between_check_and_connect_cannot_redirect_the_connection(server, ca):
     # The first answer is public and passes the check; every later one is private: a rebinding attack.
     resolver, dialled = Answers([PUBLIC], ["10.0.0.7"]), Dialled(server)
-    client = PublicHttp(resolver=resolver, connector=dialled, tls=_trusting(ca))
+    client = PublicHttp(resolver=resolver, connector=dialled, tls=trusting(ca))
 
     assert client.get(f"https://rebind.example:{server.port}/", timeout_s=2, max_bytes=100).status == 200
 
@@ -184,9 +139,9 @@ def test_a_resolver_that_hangs_is_held_to_the_deadline(server):
 
 
 def test_a_redirect_to_a_private_address_is_returned_not_followed(ca):
-    with _tls_server(ca, answer(302, headers={"Location": "http://10.0.0.1/secret"})) as redirecting:
+    with tls_server(ca, answer(302, headers={"Location": "http://10.0.0.1/secret"})) as redirecting:
         dialled = Dialled(redirecting)
-        client = PublicHttp(resolver=Answers([PUBLIC]), connector=dialled, tls=_trusting(ca))
+        client = PublicHttp(resolver=Answers([PUBLIC]), connector=dialled, tls=trusting(ca))
 
         response = client.get(redirecting.url("/a.png", host="redirect.example"), timeout_s=2, max_bytes=100)
 
@@ -255,9 +210,9 @@ def test_urls_that_no_request_may_go_to_are_refused_without_a_lookup(url):
 
 
 def test_https_verifies_the_certificate_for_the_host_name_while_dialling_the_checked_address(ca):
-    with _tls_server(ca) as secure:
+    with tls_server(ca) as secure:
         dialled = Dialled(secure)
-        client = PublicHttp(resolver=Answers([PUBLIC]), connector=dialled, tls=_trusting(ca))
+        client = PublicHttp(resolver=Answers([PUBLIC]), connector=dialled, tls=trusting(ca))
 
         response = client.get(f"https://images.example:{secure.port}/a.png", timeout_s=2, max_bytes=100)
 
@@ -265,16 +220,16 @@ def test_https_verifies_the_certificate_for_the_host_name_while_dialling_the_che
 
 
 def test_https_refuses_a_certificate_for_another_name(ca):
-    with _tls_server(ca, names=("other.example",)) as impostor:
-        client = PublicHttp(resolver=Answers([PUBLIC]), connector=Dialled(impostor), tls=_trusting(ca))
+    with tls_server(ca, names=("other.example",)) as impostor:
+        client = PublicHttp(resolver=Answers([PUBLIC]), connector=Dialled(impostor), tls=trusting(ca))
 
         with pytest.raises(ConnectionFailed, match="CERTIFICATE_VERIFY_FAILED|certificate"):
             client.get(f"https://images.example:{impostor.port}/a.png", timeout_s=2, max_bytes=100)
 
 
 def test_a_trickling_https_server_is_cut_off_at_the_total_deadline_too(ca):
-    with _tls_server(ca, _head_then_trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) as slow:
-        client = PublicHttp(resolver=Answers([PUBLIC]), connector=Dialled(slow), tls=_trusting(ca))
+    with tls_server(ca, _head_then_trickle(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")) as slow:
+        client = PublicHttp(resolver=Answers([PUBLIC]), connector=Dialled(slow), tls=trusting(ca))
 
         started = time.monotonic()
         with pytest.raises(DeadlineExceeded):

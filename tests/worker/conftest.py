@@ -87,8 +87,6 @@ def settings_for(s3_url: str, bucket_name: str, tmp_path_factory: pytest.TempPat
             "r2_access_key_id": "test",
             "r2_secret_access_key": "test",
             "r2_bucket": bucket_name,
-            "allow_http_image_urls": True,
-            "image_fetch_timeout_s": 2.0,
             **SMALL,
             **overrides,
         }

@@ -15,9 +15,9 @@ from worker_image.images import decode_image, fit, is_portrait, sniff_format
 MB = 1024 * 1024
 
 
-@pytest.mark.parametrize(("fmt", "name"), [("PNG", "png"), ("JPEG", "jpeg"), ("WEBP", "webp")])
-def test_png_jpeg_and_webp_are_recognised_by_their_bytes(fmt, name):
-    assert sniff_format(image_bytes(40, 30, fmt)) == name
+@pytest.mark.parametrize(("fmt", "mime"), [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_png_jpeg_and_webp_are_recognised_by_their_bytes(fmt, mime):
+    assert sniff_format(image_bytes(40, 30, fmt)).mime == mime
 
 
 @pytest.mark.parametrize("data", [b"GIF89a" + bytes(40), b"%PDF-1.7", b"", b"RIFF\x00\x00\x00\x00WAVE"])

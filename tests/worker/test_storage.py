@@ -4,9 +4,7 @@ import os
 
 import pytest
 
-from schemas.generation import ImageSource
 from worker_image.errors import InvalidInput
-from worker_image.images import ImageLoader
 from worker_image.storage import R2Bucket
 
 
@@ -33,12 +31,3 @@ def test_reading_an_object_over_the_limit_is_refused(bucket, s3, bucket_name):
 
     with pytest.raises(InvalidInput, match="larger than"):
         bucket.read("inputs/huge.png", max_bytes=1024)
-
-
-def test_production_refuses_image_urls_on_private_addresses(bucket):
-    loader = ImageLoader(bucket.read, max_bytes=1024, max_side=64, timeout_s=1, allow_http=False)
-
-    with pytest.raises(InvalidInput, match="does not point to a public host"):
-        loader.load(ImageSource(url="https://127.0.0.1/cat.png"))
-    with pytest.raises(InvalidInput, match="does not point to a public host"):
-        loader.load(ImageSource(url="https://169.254.169.254/latest/meta-data"))
