@@ -13,6 +13,7 @@ from cloudevents.http import CloudEvent
 
 from functions import logs
 from functions.bootstrap import deps
+from functions.settings import get_settings
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import admin, api_keys, credits_api, expiry, jobs_api, reserve, settlement, submission
@@ -23,7 +24,7 @@ from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, 
 from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
 from schemas.topics import topic_for
 
-logs.configure()
+logs.configure(get_settings().gcp_project)
 
 
 def _http(request: flask.Request, name: str, handler: Callable[[Call, Any], Reply]) -> flask.Response:

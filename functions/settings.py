@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # Expiry and reconciliation (clock ticks)
     reconcile_after_s: float = 120.0
     republish_after_s: float = 60.0
+    tick_budget_s: float = Field(default=40.0, gt=0)  # of the minute between ticks; the rest is margin
+    tick_batch: int = Field(default=200, ge=1)  # records per step per tick; the rest carries over
 
     # Billing and TrueLayer (docs/payments.md lists every variable)
     billing_currency: Literal["GBP", "EUR"] = "GBP"
@@ -91,6 +93,7 @@ class Settings(BaseSettings):
     truelayer_mandates_enabled: bool = False
     truelayer_jwks_min_refresh_interval_s: float = 1.0
     truelayer_timeout_s: float = 10.0
+    payment_reconcile_after_s: float = Field(default=600.0, gt=0)  # a payment still open this long is asked about
     renewal_link_lead_hours: float = 72.0
     renewal_grace_days: float = 7.0
 

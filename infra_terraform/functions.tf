@@ -116,14 +116,14 @@ locals {
     }
     subscribe = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
-      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_truelayer)
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_truelayer, ["PAYMENT_RECONCILE_AFTER_S"])
       secrets   = local.truelayer_keys
       publishes = []
       firestore = true
     }
     topup = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
-      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_truelayer)
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_truelayer, ["PAYMENT_RECONCILE_AFTER_S"])
       secrets   = local.truelayer_keys
       publishes = []
       firestore = true
@@ -197,11 +197,12 @@ locals {
       firestore = true
     }
     # One tick a minute; two instances at most, since overlapping ticks only repeat guarded work.
+    # TrueLayer's keys for the payments reconciler (it only reads payment and mandate statuses).
     expire_jobs = {
       trigger   = "event", memory = "512Mi", timeout_s = 60, min_instances = 0, max_instances = 2
-      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "VIDEO_TTL_HOURS"])
-      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
-      publishes = ["job-requested", "job-reserved"]
+      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, [for v in local.env_truelayer : v if v != "TRUELAYER_RETURN_URI"], ["GPU_PRICE_PER_SECOND_USD", "PAYMENT_RECONCILE_AFTER_S", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "TICK_BATCH", "TICK_BUDGET_S", "VIDEO_TTL_HOURS"])
+      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"], local.truelayer_keys)
+      publishes = ["job-canceled", "job-requested", "job-reserved", "payment-notified"]
       firestore = true
     }
     grant_credits = {
@@ -220,7 +221,7 @@ locals {
     }
     renew_subscription = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 10
-      env       = concat(local.env_firestore, local.env_billing, local.env_truelayer, ["RENEWAL_GRACE_DAYS"])
+      env       = concat(local.env_firestore, local.env_billing, local.env_truelayer, ["PAYMENT_RECONCILE_AFTER_S", "RENEWAL_GRACE_DAYS"])
       secrets   = local.truelayer_keys
       publishes = []
       firestore = true
@@ -263,6 +264,9 @@ locals {
     USD_PER_BILLING_UNIT                  = tostring(var.usd_per_billing_unit)
     RECONCILE_AFTER_S                     = null
     REPUBLISH_AFTER_S                     = null
+    TICK_BUDGET_S                         = null
+    TICK_BATCH                            = null
+    PAYMENT_RECONCILE_AFTER_S             = null
     BILLING_CURRENCY                      = null
     PLAN_PRICES_MINOR                     = null
     EXTRA_CREDIT_PRICE_MINOR              = null

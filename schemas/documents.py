@@ -10,6 +10,7 @@ from typing import Any, Self
 from pydantic import ConfigDict, Field
 
 from schemas.base import WireModel
+from schemas.events import TraceId
 from schemas.generation import GenerationOutput, ImageSource
 from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage
 
@@ -106,7 +107,7 @@ class JobDoc(Document):
     lineage: Lineage | None = None
     created_at: datetime
     updated_at: datetime
-    trace_id: str | None = None
+    trace_id: TraceId | None = None
     runpod_job_id: str | None = None
     submit_attempts: int = 0
     submit_claim: str | None = None  # who is calling RunPod /run right now, and until when
@@ -121,6 +122,7 @@ class JobDoc(Document):
     gpu_seconds: float | None = None
     cost_usd: float | None = None
     history: tuple[StatusChange, ...] = ()  # every transition, in order
+    runpod_cancel_pending: bool = False  # canceled while RunPod had it: true until RunPod confirms the stop
 
 
 class IdempotencyRecord(Document):
@@ -153,4 +155,17 @@ class EventFailureDoc(Document):
     first_at: datetime
     last_at: datetime
     replayed_at: datetime | None = None
+    expires_at: datetime | None = None  # Firestore's TTL policy deletes the record after this
+
+
+class TickFailureDoc(Document):
+    """A record a clock-tick step could not handle (skipped, the others proceeded), for the operator.
+    Named by step and record; every later failure of the same record updates it."""
+
+    step: str
+    record_id: str
+    error: str = Field(max_length=1000)
+    attempts: int = Field(default=1, ge=1)
+    first_at: datetime
+    last_at: datetime
     expires_at: datetime | None = None  # Firestore's TTL policy deletes the record after this

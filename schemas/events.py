@@ -6,19 +6,22 @@ what the event means, not on how it was delivered.
 """
 
 from datetime import UTC, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from schemas.base import WireModel
 
 JobId = str
+# A trace id as the edge validated it (32 hex) or as older jobs carried it (their job id). Jobs and
+# events share this one type, so an event built from a stored job can never fail validation.
+TraceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class Event(WireModel):
     schema_version: Literal[1] = 1
     occurred_at: datetime
-    trace_id: str | None = Field(default=None, max_length=64)
+    trace_id: TraceId | None = None
 
     step: ClassVar[str]
 

@@ -100,6 +100,8 @@ class PaymentDoc(Document):
     failure_reason: str | None = None
     created_at: datetime
     updated_at: datetime
+    check_after: datetime | None = None  # when the reconciler next asks TrueLayer; None: final, or given up
+    checks: int = 0  # times the reconciler asked (its backoff)
 
 
 class MandateDoc(Document):
@@ -109,6 +111,26 @@ class MandateDoc(Document):
     status: MandateStatus = MandateStatus.AUTHORIZATION_REQUIRED
     created_at: datetime
     updated_at: datetime
+    check_after: datetime | None = None
+    checks: int = 0
+
+
+class PaymentIssueDoc(Document):
+    """The operator queue (``payment_issues/{paymentId}``): money TrueLayer moved that bought nothing.
+
+    Written in the same commit as the payment's move, so no settled payment is ever only a log
+    line. An operator refunds it at TrueLayer or grants by hand, then marks it resolved."""
+
+    payment_id: str
+    user_id: str
+    kind: Literal["entry_exists"]  # its ledger entry (this period's monthly credits) was already written
+    detail: str = Field(max_length=500)
+    amount_minor: int
+    currency: str
+    credits: int
+    entry_id: str | None = None
+    created_at: datetime
+    resolved_at: datetime | None = None
 
 
 class SubscriptionStatus(StrEnum):

@@ -8,6 +8,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from schemas.r2 import REGION, client_config
 from worker_image.errors import InvalidInput
 
 MB = 1024 * 1024
@@ -37,8 +38,9 @@ class R2Bucket:
             "endpoint_url": endpoint_url,
             "aws_access_key_id": access_key_id or None,
             "aws_secret_access_key": secret_access_key or None,
-            "region_name": "auto",
-            "config": Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}),
+            "region_name": REGION,
+            # R2's checksum rules (schemas/r2.py); a long read timeout, since parts are 8 MB.
+            "config": Config(**client_config(max_attempts=5, connect_timeout_s=10, read_timeout_s=120)),
         }
         # Parts of 8 MB (R2 and S3 need >= 5 MB, except the last): a 15 s clip goes up in a few parts.
         self._transfer = TransferConfig(

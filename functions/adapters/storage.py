@@ -1,30 +1,45 @@
 """R2 (S3 API) access for the functions: input images in, presigned video URLs out, expiry deletes."""
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+
+from schemas.r2 import REGION, client_config
+
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+class StorageUnavailable(Exception):
+    """Transient: R2 could not be reached or did not answer in time."""
 
 
 class R2Storage:
     def __init__(self, endpoint_url: str, access_key_id: str, secret_access_key: str, bucket: str, client=None):
         self.bucket = bucket
+        # Short timeouts: a function (the clock tick above all) must not hang on a slow R2.
         self._s3 = client or boto3.client(
             "s3",
             endpoint_url=endpoint_url,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
-            region_name="auto",
-            config=Config(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"}),
+            region_name=REGION,
+            config=Config(**client_config(max_attempts=3, connect_timeout_s=5, read_timeout_s=20)),
         )
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        with _reachable():
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
-    def presigned_get(self, key: str, expires_in: timedelta) -> str:
-        """A time-limited download link. The file is served as an attachment, so a cross-origin
-        Download link saves it; a <video> element ignores the disposition and still plays it."""
+    def presigned_get(self, key: str, expires_in: timedelta) -> str | None:
+        """A time-limited download link, or None when the object is gone (R2's lifecycle may delete a
+        video before our own expiry does: check, then sign). The file is served as an attachment, so
+        a cross-origin Download link saves it; a <video> element ignores the disposition and plays it."""
+        if not self.exists(key):
+            return None
         seconds = max(1, int(expires_in.total_seconds()))
         filename = f"cineweave-{key.rsplit('/', 1)[-1]}"
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{filename}"'}
@@ -32,13 +47,24 @@ class R2Storage:
 
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing object succeeds."""
-        self._s3.delete_object(Bucket=self.bucket, Key=key)
+        with _reachable():
+            self._s3.delete_object(Bucket=self.bucket, Key=key)
 
     def exists(self, key: str) -> bool:
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
+            with _reachable():
+                self._s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return False
             raise
         return True
+
+
+@contextlib.contextmanager
+def _reachable() -> Iterator[None]:
+    """Turns boto3's connection failures and timeouts into ``StorageUnavailable``."""
+    try:
+        yield
+    except (BotoConnectionError, HTTPClientError) as exc:
+        raise StorageUnavailable(f"R2 is unreachable: {exc}") from exc

@@ -202,7 +202,9 @@ def decide_finish(docs: Docs, job_id: str, outcome: Outcome, now: datetime) -> D
             writes.append(put(ledger_path(user.user_id, entry.entry_id), entry))
         spent = {"gpu_seconds": outcome.gpu_seconds, "cost_usd": outcome.cost_usd} if isinstance(outcome, Failed) else {}
         error = outcome.error if isinstance(outcome, Failed) else None
-        job = _moved(job, target, now, error=error, finished_at=now, **spent)
+        # A canceled job RunPod has must be stopped there: flagged until cancel_generation confirms it.
+        stop = {"runpod_cancel_pending": True} if isinstance(outcome, Canceled) and job.runpod_job_id else {}
+        job = _moved(job, target, now, error=error, finished_at=now, **spent, **stop)
     writes += [put(job_path(job_id), job), put(user_path(user.user_id), user)]
     return Decision(writes, job)
 

@@ -10,6 +10,8 @@ MANDATES = "mandates"
 SUBSCRIPTIONS = "subscriptions"
 TRUELAYER_EVENTS = "truelayer_events"
 EVENT_FAILURES = "event_failures"
+TICK_FAILURES = "tick_failures"
+PAYMENT_ISSUES = "payment_issues"
 
 
 def user_path(user_id: str) -> str:
@@ -59,3 +61,12 @@ API_KEYS = "apiKeys"
 
 def api_key_path(key_id: str) -> str:
     return f"{API_KEYS}/{key_id}"
+
+
+def tick_failure_path(step: str, record_id: str) -> str:
+    # Record ids come from documents (a poisoned one may hold anything): hash them into a safe id.
+    return f"{TICK_FAILURES}/{step}:{hashlib.sha256(record_id.encode()).hexdigest()[:32]}"
+
+
+def payment_issue_path(payment_id: str) -> str:
+    return f"{PAYMENT_ISSUES}/{payment_id}"

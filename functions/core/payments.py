@@ -9,19 +9,21 @@ two events of one payment, conflict at commit and the loser finds the work done.
 """
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from functions.core import credits
 from functions.core.jobs import put
-from functions.core.paths import mandate_path, payment_path, subscription_path, truelayer_event_path
+from functions.core.paths import mandate_path, payment_issue_path, payment_path, subscription_path, truelayer_event_path
 from functions.core.subscriptions import Period, activated, monthly_entry_id, next_period
 from functions.store.port import Decision, Docs, Write
 from schemas.documents import LedgerKind
 from schemas.payments import (
     MandateDoc,
     PaymentDoc,
+    PaymentIssueDoc,
     PaymentKind,
     PaymentNotified,
     PaymentState,
@@ -114,7 +116,7 @@ def grant_entry_id(payment: PaymentDoc, period: Period | None) -> str:
 
 def payment_notification_paths(event: PaymentNotified, payment: PaymentDoc, entry_id: str) -> list[str]:
     return [truelayer_event_path(event.event_id), payment_path(payment.payment_id), subscription_path(payment.user_id),
-            *credits.post_paths(payment.user_id, entry_id)]
+            *credits.post_paths(payment.user_id, entry_id), payment_issue_path(payment.payment_id)]
 
 
 def decide_payment_notification(
@@ -134,7 +136,8 @@ def decide_payment_notification(
     sub_data = docs[subscription_path(payment.user_id)]
     sub = SubscriptionDoc.from_document(sub_data) if sub_data else None
     moved = payment.model_copy(update={"state": target, "updated_at": now, "link": None,
-                                       "failure_reason": event.failure_reason if target is PaymentState.FAILED else None})
+                                       "failure_reason": event.failure_reason if target is PaymentState.FAILED else None,
+                                       **({"check_after": None} if target in _FINAL else {})})
     granted, entry_id, notes, sub_changed = 0, None, (), False
     if target is not PaymentState.FAILED and _RANK[target] >= _RANK[grant_on] and payment.granted_entry_id is None:
         period = plan_period(payment, sub, now, grace)
@@ -143,14 +146,21 @@ def decide_payment_notification(
             return Decision(result=Applied(replan=True))
         kind = LedgerKind.MONTHLY if period else LedgerKind.GRANT
         posting = credits.decide_post(docs, payment.user_id, entry_id, kind, payment.credits, now, payment_id=payment.payment_id)
-        if posting.result and posting.result.applied:
+        issue = None if posting.result and posting.result.applied else (
+            "entry_exists", f"{entry_id} already exists: payment {payment.payment_id} bought nothing and needs a refund")
+        if issue is None:
             writes += posting.writes
             granted = payment.credits
             moved = moved.model_copy(update={"granted_entry_id": entry_id, "period_start": period.start if period else None})
             if period:
                 sub, sub_changed = activated(sub or _new_sub(payment, now), payment.plan_id or "", period, now), True
         else:
-            notes = (f"{entry_id} already exists: payment {payment.payment_id} bought nothing and needs a refund",)
+            notes = (issue[1],)
+            if docs[payment_issue_path(payment.payment_id)] is None:
+                writes.append(put(payment_issue_path(payment.payment_id), PaymentIssueDoc(
+                    payment_id=payment.payment_id, user_id=payment.user_id, kind=issue[0], detail=issue[1],
+                    amount_minor=payment.amount_minor, currency=payment.currency, credits=payment.credits, entry_id=entry_id,
+                    created_at=now)))
     elif sub and payment.renewal and sub.renewal_payment_id == payment.payment_id:
         sub, sub_changed = sub.model_copy(update={"renewal_state": target, "updated_at": now}), True
     writes.append(put(payment_path(payment.payment_id), moved))
@@ -199,3 +209,52 @@ def _processed(event: PaymentNotified, now: datetime) -> ProcessedEvent:
 
 def _new_sub(payment: PaymentDoc, now: datetime) -> SubscriptionDoc:
     return SubscriptionDoc(user_id=payment.user_id, plan_id=payment.plan_id or "", created_at=now, updated_at=now)
+
+
+# --- reconciliation: what a lost webhook would have said ------------------------------------------
+_RECONCILE_NAMESPACE = uuid.UUID("6f1d2c1e-8f0e-4a57-9a43-0c1b7f3e2d10")
+RECONCILE_FOR = PROCESSED_EVENT_LIFETIME  # past TrueLayer's 72 h of webhook retries, with margin
+RECONCILE_MAX_INTERVAL = timedelta(hours=1)
+_WEBHOOK_OF_PAYMENT = {status: webhook for webhook, status in PAYMENT_STATUS_OF.items()}
+_WEBHOOK_OF_MANDATE = {status: webhook for webhook, status in MANDATE_STATUS_OF.items()}
+_MANDATE_SETTLED = {MandateStatus.AUTHORIZED, MandateStatus.REVOKED, MandateStatus.FAILED}
+
+
+def reconciled_event_id(resource_id: str, status: str) -> str:
+    """The same for every reconciler run that finds this resource in this status, so two ticks (or
+    a tick and a redelivery) apply it once; a late webhook has TrueLayer's own id but finds the
+    payment already moved, and the grant's ledger id cannot be written twice."""
+    return str(uuid.uuid5(_RECONCILE_NAMESPACE, f"reconcile:{resource_id}:{status}"))
+
+
+def payment_webhook_missed(current: PaymentState, remote_status: str) -> str | None:
+    """The webhook type TrueLayer would have sent for ``remote_status``, if it is news to us."""
+    try:
+        webhook = _WEBHOOK_OF_PAYMENT.get(PaymentStatus(remote_status))
+    except ValueError:
+        return None
+    return webhook if webhook and advances(current, _STATE_OF[PAYMENT_STATUS_OF[webhook]]) else None
+
+
+def mandate_webhook_missed(current: MandateStatus, remote_status: str) -> str | None:
+    try:
+        webhook = _WEBHOOK_OF_MANDATE.get(MandateStatus(remote_status))
+    except ValueError:
+        return None
+    return webhook if webhook and mandate_advances(current, MANDATE_STATUS_OF[webhook]) else None
+
+
+def payment_settled(state: PaymentState) -> bool:
+    return state in _FINAL
+
+
+def mandate_settled(status: MandateStatus) -> bool:
+    """Nothing left to reconcile: authorised (renewals take over), revoked or failed."""
+    return status in _MANDATE_SETTLED
+
+
+def next_check(now: datetime, created_at: datetime, checks: int, after: timedelta) -> datetime | None:
+    """Backoff: after, 2x, 4x ... capped at an hour; None once past TrueLayer's retry window."""
+    if now - created_at > RECONCILE_FOR:
+        return None
+    return now + min(after * (2 ** min(checks + 1, 16)), RECONCILE_MAX_INTERVAL)

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
+from functions import logs
 from functions.core.errors import DomainError
 from schemas.events import Event
 
@@ -68,7 +69,8 @@ def consume(data: dict[str, Any], model: type[E], handler: Callable[[E], None], 
             record(poison)  # if this fails the message is redelivered, so it is never lost unrecorded
         return
     try:
-        handler(event)
+        with logs.bound(event.trace_id):
+            handler(event)
     except DomainError as exc:
         # The event refers to something that cannot be processed (e.g. an unknown job): permanent.
         log.error("%s %s refused: %s", model.__name__, event.idempotency_key, exc.message)

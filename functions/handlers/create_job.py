@@ -85,7 +85,7 @@ def new_job(call: Call, deps: Deps, job_id: str, **fields) -> JobDoc:
         credits=credits_for(fields["duration_sec"]),
         created_at=now,
         updated_at=now,
-        trace_id=call.request.headers.get("X-Cloud-Trace-Context", "").split("/")[0] or job_id,
+        trace_id=call.trace.trace_id,  # validated at the edge (functions/http/trace_context.py)
         history=(StatusChange(status=JobStatus.PENDING, at=now),),
         **fields,
     )

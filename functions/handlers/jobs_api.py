@@ -36,7 +36,15 @@ def get_job(call: Call, deps: Deps) -> Reply:
     progress = None
     if job.status in _LIVE and job.runpod_job_id:
         job, progress = _observe_runpod(deps, job)
-    return 200, job_view(job, deps.now(), deps.storage.presigned_get, progress, children_of(deps, job))
+    now = deps.now()
+    children = children_of(deps, job)
+    view = job_view(job, now, deps.storage.presigned_get, progress, children)
+    if job.status is JobStatus.DONE and view.video is None and job.expires_at and job.expires_at > now:
+        # The bucket's lifecycle deleted the video before our expiry did: say so, as expiry would.
+        log.warning("video gone from the bucket before its expiry", extra={"job_id": job.job_id, "trace_id": job.trace_id})
+        job = deps.store.decide([job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.EXPIRED, now))
+        view = job_view(job, now, deps.storage.presigned_get, None, children)
+    return 200, view
 
 
 def children_of(deps: Deps, job: JobDoc) -> tuple[JobDoc, ...]:

@@ -5,6 +5,7 @@ webhook says the money moved (``payment_events``).
 """
 
 import uuid
+from datetime import timedelta
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -160,7 +161,9 @@ def payment_view(payment: PaymentDoc) -> PaymentView:
 
 
 def record(deps: Deps, user_id: str, created: PaymentDoc | MandateDoc, update_sub=lambda sub: None) -> bool:
-    """Records what was just created at TrueLayer; false if it was recorded before."""
+    """Records what was just created at TrueLayer; false if it was recorded before. The payments
+    reconciler asks TrueLayer about it if it is still open after ``payment_reconcile_after_s``."""
+    created = created.model_copy(update={"check_after": created.created_at + timedelta(seconds=deps.settings.payment_reconcile_after_s)})
     return bool(deps.store.decide(payments.record_paths(user_id, created),
                                   lambda docs: payments.decide_record(docs, user_id, created, update_sub)))
 

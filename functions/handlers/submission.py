@@ -109,11 +109,25 @@ def webhook_url(deps: Deps, job_id: str) -> str:
 
 
 def cancel_generation(event: JobCanceled, deps: Deps) -> None:
+    """Stop the canceled job's RunPod job, then clear the job's flag (the tick re-announces until then)."""
     if event.runpod_job_id:
         try:
             deps.runpod.cancel(event.runpod_job_id)
         except RunPodJobNotFound:
             pass  # already ended and forgotten: nothing left to stop
+        except RunPodRejected as exc:
+            log.error("RunPod refused to cancel %s: %s", event.runpod_job_id, exc, extra={"job_id": event.job_id})
+    now = deps.now()
+    deps.store.decide([job_path(event.job_id)], lambda docs: _decide_stopped(docs, event.job_id, now))
+
+
+def _decide_stopped(docs: Docs, job_id: str, now) -> Decision[None]:
+    if docs[job_path(job_id)] is None:
+        return Decision()
+    job = jobs.load_job(docs, job_id)
+    if not job.runpod_cancel_pending:
+        return Decision()
+    return Decision([jobs.put(job_path(job_id), job.model_copy(update={"runpod_cancel_pending": False, "updated_at": now}))])
 
 
 def cancel_quietly(deps: Deps, runpod_job_id: str) -> None:

@@ -12,13 +12,16 @@ MAX_URL_LIFETIME = timedelta(hours=1)
 def job_view(
     job: JobDoc, now: datetime, presign=None, progress: JobProgress | None = None, children: tuple[JobDoc, ...] = ()
 ) -> JobView:
-    """``presign(key, lifetime) -> url`` issues the download link of a done, unexpired video;
-    ``children`` are the jobs made from this one (remixes, extensions)."""
+    """``presign(key, lifetime) -> url | None`` issues the download link of a done, unexpired video
+    (None: the object is gone, so no link is offered); ``children`` are the jobs made from this one."""
     video = None
-    if job.status is JobStatus.DONE and job.output and job.expires_at and job.expires_at > now and presign:
-        lifetime = min(MAX_URL_LIFETIME, job.expires_at - now)  # never outlives the video
+    lifetime = min(MAX_URL_LIFETIME, job.expires_at - now) if job.expires_at else None  # never outlives the video
+    url = None
+    if job.status is JobStatus.DONE and job.output and lifetime and lifetime > timedelta(0) and presign:
+        url = presign(job.output.r2_key, lifetime)
+    if url and job.output and lifetime:
         video = VideoView(
-            url=presign(job.output.r2_key, lifetime),
+            url=url,
             url_expires_at=now + lifetime,
             width=job.output.width,
             height=job.output.height,

@@ -3,21 +3,24 @@
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import flask
 from google.api_core import exceptions as gexc
 from pydantic import BaseModel, ValidationError
 
+from functions import logs
 from functions.adapters.clerk import InvalidToken, Principal
+from functions.adapters.storage import StorageUnavailable
 from functions.core.errors import DomainError
 from functions.http import errors
 from functions.http.routes import route_for
+from functions.http.trace_context import TraceContext, from_headers, new_trace_id
 from functions.store import StoreContention
 
 log = logging.getLogger(__name__)
 
-_TRANSIENT = (StoreContention, gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError)
+_TRANSIENT = (StoreContention, StorageUnavailable, gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.InternalServerError)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Call:
     request: flask.Request
     principal: Principal | None
     params: dict[str, str]
+    trace: TraceContext = field(default_factory=lambda: TraceContext(new_trace_id()))  # validated, or a new one
 
     @property
     def user_id(self) -> str:
@@ -47,6 +51,13 @@ def serve(
     origin = request.headers.get("Origin")
     if request.method == "OPTIONS":
         return _with_cors(flask.Response(status=204), origin, allowed_origins)
+    trace = from_headers(request.headers) or TraceContext(new_trace_id())
+    with logs.bound(trace.trace_id, trace.span_id):
+        return _with_cors(_answer(request, function, route, handler, authenticate, trace), origin, allowed_origins)
+
+
+def _answer(request: flask.Request, function: str, route, handler: Handler, authenticate: Callable[[str], Principal],
+            trace: TraceContext) -> flask.Response:
     try:
         params = route.match(request.method, request.path) if request.method == route.method else None
         if params is None:
@@ -56,15 +67,15 @@ def serve(
             raise errors.session_required()
         if route.auth == "admin" and not principal.is_admin:  # type: ignore[union-attr]
             raise errors.forbidden()
-        status, body = handler(Call(request, principal, params))
+        status, body = handler(Call(request, principal, params, trace))
         payload = body.to_wire() if hasattr(body, "to_wire") else body
         response = flask.Response(json.dumps(payload), status=status, mimetype="application/json")
         if route.cache_s is not None:
             response.headers["Cache-Control"] = f"public, max-age={route.cache_s}"
+        return response
     except Exception as exc:  # noqa: BLE001 - the edge: every failure becomes a JSON answer
         api_error = _as_api_error(exc, function)
-        response = flask.Response(json.dumps(api_error.body()), status=api_error.status, mimetype="application/json")
-    return _with_cors(response, origin, allowed_origins)
+        return flask.Response(json.dumps(api_error.body()), status=api_error.status, mimetype="application/json")
 
 
 def _principal(request: flask.Request, authenticate: Callable[[str], Principal]) -> Principal:

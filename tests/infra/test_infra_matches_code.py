@@ -61,7 +61,7 @@ def test_the_code_model_sees_what_the_handlers_touch(code):
     assert webhook.secrets == {"RUNPOD_WEBHOOK_SECRET"} and webhook.publishes == {"generation-finished"}
     assert code.needs("cancel_generation").secrets == {"RUNPOD_API_KEY"}  # no webhook secret, no R2 keys
     assert all(code.needs(name).uses_store for name in ("cancel_generation", "settle_job"))  # undelivered records
-    assert code.needs("expire_jobs").publishes == {"job-requested", "job-reserved"}
+    assert code.needs("expire_jobs").publishes == {"job-requested", "job-reserved", "job-canceled", "payment-notified"}
     assert code.needs("list_plans").secrets == frozenset()
 
 

@@ -25,7 +25,9 @@ class FakeStorage:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.objects[key] = body
 
-    def presigned_get(self, key: str, expires_in: timedelta) -> str:
+    def presigned_get(self, key: str, expires_in: timedelta) -> str | None:
+        if key not in self.objects:
+            return None  # as R2Storage: check, then sign
         return f"https://r2.example/{key}?expires={int(expires_in.total_seconds())}"
 
     def delete(self, key: str) -> None:

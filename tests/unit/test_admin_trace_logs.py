@@ -1,6 +1,7 @@
 """Operating a job from its logs: one trace id from create to settle, as Cloud Logging JSON, and
 never the prompt at INFO. Runs the handlers on fakes of our own ports."""
 
+import io
 import json
 import logging
 
@@ -45,6 +46,12 @@ def test_one_trace_id_follows_the_job_from_create_to_settle_and_the_prompt_is_ne
     assert any(m.startswith("job created") for m in messages) and any(m.startswith("submitted to RunPod") for m in messages)
     assert any(m.startswith("job settled as done") and "42.0 GPU s" in m for m in messages), messages
     assert {r.trace_id for r in ours} == {"4bf92f3577b34da6a3ce929d0e0e4736"}  # the request's trace, not the event's
-    lines = [json.loads(logs.CloudLoggingFormatter().format(r)) for r in caplog.records]
+    cloud = logs.handler("cineweave-local", io.StringIO())  # what production writes: Google's StructuredLogHandler
+    lines = [json.loads(cloud.format(r)) for r in caplog.records if cloud.filter(r)]
     assert all(line["severity"] and line["message"] for line in lines)
+    job_lines = [line for line in lines if line.get("job_id") == job_id]
+    # Cloud Logging's own fields, so the job's lines open together in Logging and Trace.
+    assert {line["logging.googleapis.com/trace"] for line in job_lines} == {
+        "projects/cineweave-local/traces/4bf92f3577b34da6a3ce929d0e0e4736"}
+    assert all(line["httpRequest"] == {} for line in lines)  # never a URL: the RunPod webhook's carries a token
     assert not [line for line in lines if "roses whisper" in json.dumps(line)]
