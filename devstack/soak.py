@@ -41,6 +41,7 @@ SOAK_FUNCTION_ENV = {
     "RUNPOD_EXECUTION_TIMEOUT_S": "5",  # [slow:8] jobs time out
     "RUNPOD_STATUS_CACHE_S": "0.5",
     "MAX_ACTIVE_JOBS": "5",
+    "PAYMENT_RECONCILE_AFTER_S": "5",  # the payments reconciler repairs lost payment events within the run
 }
 PAYER = {"name": "Soak Tester", "email": "soak@example.com"}
 IN_FLIGHT_PER_USER = 3
@@ -63,9 +64,10 @@ class Report:
     faults: Counter = field(default_factory=Counter)
     topups: int = 0
     topup_copies: int = 0
-    webhooks_redelivered: int = 0
+    resent_payment_events: int = 0  # webhooks or payment events the soak itself sent again: must stay 0
+    payment_events_dropped: int = 0  # tapped PaymentNotified never applied (emulator drops, lost in outages)
+    reconciler_grants: list[str] = field(default_factory=list)  # payments granted by the payments reconciler
     events_seen: int = 0
-    events_redelivered: list[str] = field(default_factory=list)
     dead_letters: list[dict] = field(default_factory=list)
     secrets_found: list[str] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
@@ -74,7 +76,8 @@ class Report:
     @property
     def ok(self) -> bool:
         return (not self.lost and not self.double_charges and not self.double_grants and not self.balance_mismatches
-                and self.refunds == self.refundable_failures and not self.secrets_found and self.terminal == self.submitted)
+                and self.refunds == self.refundable_failures and not self.secrets_found and self.terminal == self.submitted
+                and self.resent_payment_events == 0)
 
     def percentile(self, q: float) -> float:
         data = sorted(self.latencies_s)
@@ -91,12 +94,13 @@ class Report:
             f"double grants         {len(self.double_grants)}  {self.double_grants[:5] or ''}",
             f"balance mismatches    {len(self.balance_mismatches)}  {self.balance_mismatches[:5] or ''}",
             f"refunds / refundable  {self.refunds} / {self.refundable_failures} (failed or canceled after a reservation)",
-            f"top-ups               {self.topups} settled, webhooks sent {self.topup_copies} times"
-            f" ({self.webhooks_redelivered} redelivered after an outage)",
+            f"top-ups               {self.topups} settled, webhooks sent {self.topup_copies} times",
+            f"re-sent payment events {self.resent_payment_events} (the soak re-sends nothing: the payments reconciler repairs)",
+            f"reconciler grants     {len(self.reconciler_grants)} (payments whose webhook or event was lost, granted by the tick)",
             f"faults injected       {sum(self.faults.values())}: {', '.join(f'{k} {v}' for k, v in sorted(self.faults.items()))}",
             f"create -> terminal    p50 {self.percentile(0.5):.2f} s, p99 {self.percentile(0.99):.2f} s (n={len(self.latencies_s)})",
-            f"events published      {self.events_seen}; payment events the emulator dropped and the soak redelivered:"
-            f" {len(self.events_redelivered)}",
+            f"events published      {self.events_seen}; payment events published but never applied (dropped):"
+            f" {self.payment_events_dropped}",
             f"dead letters / poison {len(self.dead_letters)}" + "".join(f"\n    {n} x {why}" for why, n in dl.most_common()),
             f"secrets found         {len(self.secrets_found)}  {self.secrets_found[:5] or ''}",
         ]
@@ -282,19 +286,6 @@ class Soak:
                 devstack.start_service(self.config, name)
         if not any(n.startswith("worker-") for n in running):
             devstack.start_worker(self.config, self.worker_serial + 1)
-        self._redeliver_payment_webhooks()
-
-    def _redeliver_payment_webhooks(self) -> None:
-        """TrueLayer retries a webhook for up to 72 h; the stand-in gives up after a few seconds, so
-        one sent while the gateway was down is sent again now, as TrueLayer's later retry would be."""
-        deliveries = requests.get(f"{self.config.truelayer_url}/_control/webhooks", timeout=10).json()
-        answered = {(d["eventId"], d.get("copy")) for d in deliveries if 200 <= (d.get("statusCode") or 0) < 300}
-        for d in deliveries:
-            if (d["eventId"], d.get("copy")) not in answered:
-                answered.add((d["eventId"], d.get("copy")))
-                response = requests.post(d["url"], data=d["body"].encode(), headers=d["headers"], timeout=30)
-                response.raise_for_status()
-                self.report.webhooks_redelivered += 1
 
     # --- the checks ------------------------------------------------------------------------------
     def _settle_everything(self) -> None:
@@ -317,7 +308,6 @@ class Soak:
         events: list[dict] = []
         while True:  # the pipeline drains: the ticker reconciles what the faults left behind
             events += self.tap.drain()
-            report.events_redelivered += self.tap.redeliver_lost_payment_events(events, store, set(report.events_redelivered))
             jobs = {d["jobId"]: d for u in users for d in jobs_of(u)}
             balances = {u: (store.get(user_path(u)) or {}).get("balance", 0) for u in users}
             spent = Counter()
@@ -355,19 +345,46 @@ class Soak:
 
             report.dead_letters = [m.summary() for m in DeadLetters(self.config.project, store=store).unprocessed()]
         report.events_seen = len(events)
+        report.payment_events_dropped, report.reconciler_grants = payment_repairs(store, events, users)
         report.secrets_found = scan_for_secrets(self.config, [d for d in jobs.values()] + report.dead_letters + events)
         self.tap.close()
 
 
+def payment_repairs(store, events: list[dict], users: list[str]) -> tuple[int, list[str]]:
+    """How many tapped payment events were never applied, and which payments the payments
+    reconciler granted: those whose grant was written in the commit that applied the reconciler's
+    event (one commit, one timestamp)."""
+    from functions.core import payments
+    from functions.core.paths import ledger_collection, truelayer_event_path
+    from functions.store import Query
+    from schemas.payments import PaymentNotified
+
+    dropped = 0
+    for event in events:
+        if event["topic"] != "payment-notified":
+            continue
+        try:
+            notified = PaymentNotified.model_validate_json(event["data"])
+        except ValueError:
+            continue  # the soak's own poison
+        dropped += store.get(truelayer_event_path(notified.event_id)) is None
+    granted = []
+    for user_id in users:
+        for _, entry in store.query(Query(ledger_collection(user_id), where=[("kind", "==", "grant")])):
+            record = store.get(truelayer_event_path(payments.reconciled_event_id(entry["paymentId"], "settled")))
+            if record and record["processedAt"] == entry["createdAt"]:
+                granted.append(entry["paymentId"])
+    return dropped, granted
+
+
 class EventTap:
     """A pull subscription on every topic, made before the load: a copy of every event published,
-    to scan for secrets and to repair one emulator defect.
+    to scan for secrets and to count payment events the emulator dropped.
 
     The Pub/Sub emulator drops a message whose push was in flight when its endpoint died (the
     events-host kill): it is never redelivered nor dead-lettered (seen: over 6 minutes). Production
-    Pub/Sub redelivers it after the ack deadline. Job events so dropped are repaired by our own
-    reconciler (the clock tick); payment events have no reconciler, so the soak redelivers, as
-    production Pub/Sub would, each payment event whose effect never happened, and reports how many.
+    Pub/Sub redelivers it after the ack deadline. Job events so dropped are repaired by the clock
+    tick's job reconciler, payment events by its payments reconciler; the soak re-sends nothing.
     """
 
     def __init__(self, config: StackConfig, run_id: str) -> None:
@@ -403,29 +420,6 @@ class EventTap:
                 self.subscriber.acknowledge(request={"subscription": subscription,
                                                      "ack_ids": [r.ack_id for r in response.received_messages]})
         return found
-
-    def redeliver_lost_payment_events(self, events: list[dict], store, done: set[str]) -> list[str]:
-        """Push again each payment event older than 15 s that left no trace (no event record); a second
-        copy of one merely delayed changes nothing (the grant path is idempotent)."""
-        from functions.core.paths import truelayer_event_path
-        from schemas.payments import PaymentNotified
-
-        redelivered = []
-        for event in events:
-            if event["topic"] != "payment-notified" or event["messageId"] in done:
-                continue
-            try:
-                notified = PaymentNotified.model_validate_json(event["data"])
-            except ValueError:
-                continue  # the soak's own poison
-            old = (time.time() - notified.occurred_at.timestamp()) > 15
-            if old and store.get(truelayer_event_path(notified.event_id)) is None:
-                body = {"message": {"data": base64.b64encode(event["data"].encode()).decode(), "messageId": event["messageId"],
-                                    "attributes": event["attributes"]},
-                        "subscription": f"projects/{self.config.project}/subscriptions/payment-notified-push"}
-                if requests.post(f"{self.config.events_url}/grant_credits", json=body, timeout=30).ok:
-                    redelivered.append(event["messageId"])
-        return redelivered
 
     def close(self) -> None:
         for subscription in self.subscriptions.values():
