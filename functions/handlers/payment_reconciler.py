@@ -11,7 +11,9 @@ once, and a late webhook for the same move finds it done. Each record is asked a
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from functions.adapters.truelayer import TrueLayerRejected, TrueLayerUnavailable
 from functions.bootstrap import Deps
@@ -26,42 +28,49 @@ from schemas.truelayer import Resource
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Open:
+    """What the reconciler needs to know about one kind of TrueLayer resource."""
+
+    kind: str  # "payment" or "mandate": also the PaymentNotified field that names it (payment_id, mandate_id)
+    collection: str
+    model: type[PaymentDoc] | type[MandateDoc]
+    path: Callable[[str], str]
+    ask: Callable[[Deps, str], Resource]
+    state: Callable[[Any], Any]
+    settled: Callable[[Any], bool]
+    missed: Callable[[Any, str], str | None]
+
+
+_KINDS = (
+    _Open("payment", PAYMENTS, PaymentDoc, payment_path, lambda deps, id_: deps.truelayer.payment(id_),
+          lambda doc: doc.state, payments.payment_settled, payments.payment_webhook_missed),
+    _Open("mandate", MANDATES, MandateDoc, mandate_path, lambda deps, id_: deps.truelayer.mandate(id_),
+          lambda doc: doc.status, payments.mandate_settled, payments.mandate_webhook_missed),
+)
+
+
 def reconcile_payments(deps: Deps, deadline: Deadline) -> list[Swept]:
     now = deps.now()
-
-    def due(collection: str) -> list[tuple[str, dict]]:
-        query = Query(collection, where=[("checkAfter", "<=", now)], order_by="checkAfter", limit=deps.settings.tick_batch)
-        return deps.store.query(query)
-
-    return [
-        sweep(deps, "reconcile_payments", due(PAYMENTS), lambda data: _check_payment(deps, data), deadline),
-        sweep(deps, "reconcile_mandates", due(MANDATES), lambda data: _check_mandate(deps, data), deadline),
-    ]
+    swept = []
+    for kind in _KINDS:
+        query = Query(kind.collection, where=[("checkAfter", "<=", now)], order_by="checkAfter", limit=deps.settings.tick_batch)
+        rows = deps.store.query(query)
+        swept.append(sweep(deps, f"reconcile_{kind.collection}", rows, lambda data, k=kind: _check(deps, k, data), deadline))
+    return swept
 
 
-def _check_payment(deps: Deps, data: dict) -> None:
-    payment = PaymentDoc.from_document(data)
-    missed = None
-    if not payments.payment_settled(payment.state):
-        remote = _ask(lambda: deps.truelayer.payment(payment.payment_id))
-        missed = payments.payment_webhook_missed(payment.state, remote.status)
+def _check(deps: Deps, kind: _Open, data: dict) -> None:
+    doc = kind.model.from_document(data)
+    resource_id = getattr(doc, f"{kind.kind}_id")
+    if not kind.settled(kind.state(doc)):
+        remote = _ask(lambda: kind.ask(deps, resource_id))
+        missed = kind.missed(kind.state(doc), remote.status)
         if missed:
-            _publish(deps, missed, remote, payment_id=payment.payment_id)
-            log.info("TrueLayer says payment %s is %s, we had %s: published %s", payment.payment_id, remote.status,
-                     payment.state, missed, extra={"user_id": payment.user_id, "event": "payment_reconciled"})
-    _reschedule(deps, payment_path(payment.payment_id), PaymentDoc, lambda p: payments.payment_settled(p.state))
-
-
-def _check_mandate(deps: Deps, data: dict) -> None:
-    mandate = MandateDoc.from_document(data)
-    if not payments.mandate_settled(mandate.status):
-        remote = _ask(lambda: deps.truelayer.mandate(mandate.mandate_id))
-        missed = payments.mandate_webhook_missed(mandate.status, remote.status)
-        if missed:
-            _publish(deps, missed, remote, mandate_id=mandate.mandate_id)
-            log.info("TrueLayer says mandate %s is %s, we had %s: published %s", mandate.mandate_id, remote.status,
-                     mandate.status, missed, extra={"user_id": mandate.user_id, "event": "payment_reconciled"})
-    _reschedule(deps, mandate_path(mandate.mandate_id), MandateDoc, lambda m: payments.mandate_settled(m.status))
+            _publish(deps, missed, remote, **{f"{kind.kind}_id": resource_id})
+            log.info("TrueLayer says %s %s is %s, we had %s: published %s", kind.kind, resource_id, remote.status,
+                     kind.state(doc), missed, extra={"user_id": doc.user_id, "event": "payment_reconciled"})
+    _reschedule(deps, kind.path(resource_id), kind.model, lambda current: kind.settled(kind.state(current)))
 
 
 def _ask(request: Callable[[], Resource]) -> Resource:
