@@ -36,16 +36,16 @@ class _Open:
     collection: str
     model: type[PaymentDoc] | type[MandateDoc]
     path: Callable[[str], str]
-    ask: Callable[[Deps, str], Resource]
+    ask: Callable[[Any, str], Resource]  # (the TrueLayer client, the id) -> its status
     state: Callable[[Any], Any]
     settled: Callable[[Any], bool]
     missed: Callable[[Any, str], str | None]
 
 
 _KINDS = (
-    _Open("payment", PAYMENTS, PaymentDoc, payment_path, lambda deps, id_: deps.truelayer.payment(id_),
+    _Open("payment", PAYMENTS, PaymentDoc, payment_path, lambda truelayer, id_: truelayer.payment(id_),
           lambda doc: doc.state, payments.payment_settled, payments.payment_webhook_missed),
-    _Open("mandate", MANDATES, MandateDoc, mandate_path, lambda deps, id_: deps.truelayer.mandate(id_),
+    _Open("mandate", MANDATES, MandateDoc, mandate_path, lambda truelayer, id_: truelayer.mandate(id_),
           lambda doc: doc.status, payments.mandate_settled, payments.mandate_webhook_missed),
 )
 
@@ -64,7 +64,7 @@ def _check(deps: Deps, kind: _Open, data: dict) -> None:
     doc = kind.model.from_document(data)
     resource_id = getattr(doc, f"{kind.kind}_id")
     if not kind.settled(kind.state(doc)):
-        remote = _ask(lambda: kind.ask(deps, resource_id))
+        remote = _ask(lambda: kind.ask(deps.truelayer, resource_id))
         missed = kind.missed(kind.state(doc), remote.status)
         if missed:
             _publish(deps, missed, remote, **{f"{kind.kind}_id": resource_id})
