@@ -106,6 +106,16 @@ def admin_daily_stats(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def admin_operator_queue(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_operator_queue", operator_queue.operator_queue)
+
+
+@functions_framework.http
+def admin_resolve_payment_issue(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_resolve_payment_issue", operator_queue.resolve_payment_issue)
+
+
+@functions_framework.http
 def runpod_webhook(request: flask.Request) -> flask.Response:
     return _http(request, "runpod_webhook", settlement.runpod_webhook)
 

@@ -100,6 +100,20 @@ locals {
       publishes = []
       firestore = true
     }
+    admin_operator_queue = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    admin_resolve_payment_issue = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
     admin_daily_stats = {
       trigger   = "http", memory = "512Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 2
       env       = concat(local.env_http, local.env_firestore, local.env_billing, ["GPU_PRICE_PER_SECOND_USD", "USD_PER_BILLING_UNIT"])

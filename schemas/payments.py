@@ -131,6 +131,7 @@ class PaymentIssueDoc(Document):
     entry_id: str | None = None
     created_at: datetime
     resolved_at: datetime | None = None
+    resolution: str | None = Field(default=None, max_length=500)
 
 
 class SubscriptionStatus(StrEnum):

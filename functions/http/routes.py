@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import admin, api, keys, payments
+from schemas import admin, api, keys, operator, payments
 from schemas.jobs import JobStatus
 
 
@@ -85,6 +85,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/admin/stats/daily", "admin_daily_stats", "Credit burn, GPU spend, revenue and margin per day",
           auth="admin", response=admin.DailyStats,
           query=(QueryParam("days", {"type": "integer", "minimum": 1, "maximum": 90, "default": 14}),)),
+    Route("GET", "/admin/queue", "admin_operator_queue", "The operator queue: settled payments that bought nothing, "
+          "records the clock tick skipped", auth="admin", response=operator.OperatorQueue),
+    Route("POST", "/admin/queue/payments/{paymentId}/resolve", "admin_resolve_payment_issue",
+          "Mark a payment issue handled (refunded, granted by hand...)", auth="admin", request=operator.ResolveIssueRequest,
+          response=operator.PaymentIssueView),
     Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public",
           query=(QueryParam("jobId", {"type": "string"}, required=True), QueryParam("token", {"type": "string"}, required=True))),
     Route("POST", "/subscribe", "subscribe", "A payment link for a plan's first month (or a mandate to authorise)",
