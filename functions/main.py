@@ -17,7 +17,7 @@ from functions.settings import get_settings
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import admin, api_keys, credits_api, expiry, jobs_api, reserve, settlement, submission
-from functions.handlers import failures, lineage, payment_events, payments, renewals, templates_api
+from functions.handlers import failures, lineage, operator_queue, payment_events, payments, renewals, templates_api
 from functions.handlers.auth import authenticate
 from functions.http.endpoint import Call, Reply, serve
 from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
