@@ -6,20 +6,7 @@ from datetime import datetime
 from pydantic import Field
 
 from schemas.base import WireModel
-
-
-class PaymentIssueView(WireModel):
-    payment_id: str
-    user_id: str
-    kind: str
-    detail: str
-    amount_minor: int
-    currency: str
-    credits: int
-    entry_id: str | None = None
-    created_at: datetime
-    resolved_at: datetime | None = None
-    resolution: str | None = None
+from schemas.payments import PaymentIssueDoc
 
 
 class TickFailureView(WireModel):
@@ -32,7 +19,7 @@ class TickFailureView(WireModel):
 
 
 class OperatorQueue(WireModel):
-    payment_issues: list[PaymentIssueView]  # unresolved first, newest first
+    payment_issues: list[PaymentIssueDoc]  # unresolved first, newest first
     tick_failures: list[TickFailureView]  # most recent first
 
 

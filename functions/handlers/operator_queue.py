@@ -13,7 +13,7 @@ from functions.http.endpoint import Call, Reply
 from functions.store import Query
 from functions.store.port import Decision, Docs, Put
 from schemas.documents import TickFailureDoc
-from schemas.operator import OperatorQueue, PaymentIssueView, ResolveIssueRequest, TickFailureView
+from schemas.operator import OperatorQueue, ResolveIssueRequest, TickFailureView
 from schemas.payments import PaymentIssueDoc
 
 SHOWN = 100
@@ -26,7 +26,7 @@ def operator_queue(call: Call, deps: Deps) -> Reply:
     failures = [TickFailureDoc.from_document(d) for _, d in deps.store.query(
         Query(TICK_FAILURES, order_by="lastAt", descending=True, limit=SHOWN))]
     return 200, OperatorQueue(
-        payment_issues=[_issue_view(issue) for issue in issues],
+        payment_issues=issues,
         tick_failures=[TickFailureView(step=f.step, record_id=f.record_id, error=f.error, attempts=f.attempts,
                                        first_at=f.first_at, last_at=f.last_at) for f in failures])
 
@@ -44,11 +44,4 @@ def resolve_payment_issue(call: Call, deps: Deps) -> Reply:
         resolved = issue.model_copy(update={"resolved_at": now, "resolution": f"{call.user_id}: {body.note}"[:500]})
         return Decision([Put(path, resolved.to_document())], resolved)
 
-    return 200, _issue_view(deps.store.decide([path], decide))
-
-
-def _issue_view(issue: PaymentIssueDoc) -> PaymentIssueView:
-    return PaymentIssueView(payment_id=issue.payment_id, user_id=issue.user_id, kind=issue.kind, detail=issue.detail,
-                            amount_minor=issue.amount_minor, currency=issue.currency, credits=issue.credits,
-                            entry_id=issue.entry_id, created_at=issue.created_at, resolved_at=issue.resolved_at,
-                            resolution=issue.resolution)
+    return 200, deps.store.decide([path], decide)

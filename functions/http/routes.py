@@ -89,7 +89,7 @@ ROUTES: tuple[Route, ...] = (
           "records the clock tick skipped", auth="admin", response=operator.OperatorQueue),
     Route("POST", "/admin/queue/payments/{paymentId}/resolve", "admin_resolve_payment_issue",
           "Mark a payment issue handled (refunded, granted by hand...)", auth="admin", request=operator.ResolveIssueRequest,
-          response=operator.PaymentIssueView),
+          response=payments.PaymentIssueDoc),
     Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public",
           query=(QueryParam("jobId", {"type": "string"}, required=True), QueryParam("token", {"type": "string"}, required=True))),
     Route("POST", "/subscribe", "subscribe", "A payment link for a plan's first month (or a mandate to authorise)",

@@ -120,3 +120,7 @@ def test_the_admin_signs_in_as_admin_and_sees_the_job_and_its_cost(page, make_us
     page.fill("input[placeholder='user_…']", user.user_id)
     page.click("button:text-is('Find')")
     page.wait_for_selector(f"[data-testid=admin-users] >> text={user.user_id}")
+
+    page.click("role=tab[name='Operator queue']")  # settled payments that bought nothing, skipped tick records
+    page.wait_for_selector("[data-testid=payment-issues]")
+    page.wait_for_selector("[data-testid=tick-failures]")

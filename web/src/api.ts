@@ -67,6 +67,13 @@ export interface DailyStats {
   usdPerBillingUnit: number; gpuPricePerSecondUsd: number; truncated: boolean;
 }
 
+export interface PaymentIssue {
+  paymentId: string; userId: string; kind: string; detail: string; amountMinor: number; currency: string; credits: number;
+  entryId?: string; createdAt: string; resolvedAt?: string; resolution?: string;
+}
+export interface TickFailure { step: string; recordId: string; error: string; attempts: number; firstAt: string; lastAt: string }
+export interface OperatorQueue { paymentIssues: PaymentIssue[]; tickFailures: TickFailure[] }
+
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string, public field?: string) {
     super(message);
@@ -143,6 +150,12 @@ export class Api {
   }
   dailyStats(days: number) {
     return this.call<DailyStats>("GET", `/admin/stats/daily?days=${days}`);
+  }
+  operatorQueue() {
+    return this.call<OperatorQueue>("GET", "/admin/queue");
+  }
+  resolvePaymentIssue(paymentId: string, note: string) {
+    return this.call<PaymentIssue>("POST", `/admin/queue/payments/${encodeURIComponent(paymentId)}/resolve`, { note });
   }
 }
 

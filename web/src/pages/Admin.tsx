@@ -3,8 +3,9 @@ import type { AdminJob, DailyStats } from "../api";
 import { money, usd, when } from "../format";
 import { useApp, useLoad } from "../state";
 import { ErrorBox, Spinner, StatusPill } from "../ui";
+import { OperatorQueue } from "./OperatorQueue";
 
-type Tab = "overview" | "jobs" | "users";
+type Tab = "overview" | "jobs" | "users" | "queue";
 const STATUSES = ["", "pending", "reserved", "queued", "running", "done", "expired", "rejected", "failed", "canceled"];
 
 export function Admin() {
@@ -27,9 +28,9 @@ export function Admin() {
       <p class="eyebrow">Admin console</p>
       <h1 class="display">Operations</h1>
       <div class="tabs" role="tablist">
-        {(["overview", "jobs", "users"] as Tab[]).map((name) => (
+        {(["overview", "jobs", "users", "queue"] as Tab[]).map((name) => (
           <button key={name} role="tab" aria-selected={tab === name} class={tab === name ? "tab active" : "tab"} onClick={() => setTab(name)}>
-            {{ overview: "Spend & margin", jobs: "Jobs", users: "Users" }[name]}
+            {{ overview: "Spend & margin", jobs: "Jobs", users: "Users", queue: "Operator queue" }[name]}
           </button>
         ))}
       </div>
@@ -49,6 +50,7 @@ export function Admin() {
       )}
       {tab === "jobs" && <Jobs />}
       {tab === "users" && <Users />}
+      {tab === "queue" && <OperatorQueue />}
     </div>
   );
 }
