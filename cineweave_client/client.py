@@ -4,18 +4,20 @@ Extension points: new operations are methods built on ``self.http`` (a ``Transpo
 model from ``schemas``; ``poll`` is the polling fallback a stream-based ``wait`` can reuse.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel
 
+from cineweave_client.events import follow
 from cineweave_client.polling import poll_until
 from cineweave_client.transport import TokenSource, Transport
 from schemas.api import CreateJobResponse, CreditsView, JobList, JobView, PlanList
 from schemas.jobs import JobStatus
 from schemas.keys import ApiKeyList, ApiKeyView, CreatedApiKey
+from schemas.webhooks import DeliveryList, DeliveryView, EndpointCreated, EndpointList, EndpointView, SecretView
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -47,13 +49,18 @@ class Client:
         idempotency_key: str | None = None,
         aspect_ratio: str | None = None,
         negative_prompt: str | None = None,
+        webhook_url: str | None = None,
+        webhook_events: Sequence[str] | None = None,
     ) -> CreateJobResponse:
         """Queue a video job. ``image`` is a local PNG/JPEG/WebP to animate (uploaded), ``image_url``
         an https URL; ``aspect_ratio`` ``"16:9"`` or ``"9:16"``; ``negative_prompt`` what to avoid;
-        ``idempotency_key`` makes a retried create return the first job."""
+        ``idempotency_key`` makes a retried create return the first job; ``webhook_url`` receives
+        the job's events (``webhook_events``, default all), signed with ``webhook_secret()``."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         fields = present(prompt=prompt, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
-                         negativePrompt=negative_prompt)
+                         negativePrompt=negative_prompt, webhookUrl=webhook_url)
+        if webhook_events:
+            fields["webhookEvents"] = list(webhook_events) if image is None else ",".join(webhook_events)
         if image is not None:
             image = Path(image)
             with open(image, "rb") as file:
@@ -108,6 +115,19 @@ class Client:
         return poll_until(lambda: self.get(job_id), until, timeout_s=timeout_s, interval_s=interval_s,
                           on_update=on_update, describe=lambda job: f"job {job_id} is still {job.status.value}")
 
+    def wait(
+        self,
+        job_id: str,
+        until: Callable[[JobView], bool] = lambda job: job.status in TERMINAL,
+        *,
+        timeout_s: float = 1800,
+        on_update: Callable[[JobView], None] | None = None,
+    ) -> JobView:
+        """Follow the job over its event stream (``GET /jobs/{id}/events``) until ``until(job)``
+        holds (default: it has ended); each change reaches ``on_update`` as it happens. A broken
+        stream is resumed where it stopped; one that cannot be had falls back to ``poll``."""
+        return follow(self.http, job_id, lambda: self.get(job_id), until, timeout_s=timeout_s, on_update=on_update)
+
     def download(self, job: JobView | str, path: Path | str) -> Path:
         """Save a done job's MP4 to ``path``. A job id is read first; its link is fresh for an hour."""
         view = self.get(job) if isinstance(job, str) else job
@@ -136,6 +156,36 @@ class Client:
     def revoke_key(self, key_id: str) -> ApiKeyView:
         """Revoke a key; requests carrying it are refused from then on."""
         return self._call(ApiKeyView, "DELETE", f"/keys/{key_id}")
+
+
+    # --- webhooks ---------------------------------------------------------------------------
+    def webhook_secret(self) -> str:
+        """The secret that signs the webhooks of jobs created with ``webhook_url``."""
+        return self._call(SecretView, "GET", "/webhooks/secret").secret
+
+    def create_webhook_endpoint(self, url: str, events: Sequence[str] | None = None) -> EndpointCreated:
+        """A receiver of every job's events (``events``, default all); ``.secret`` is shown this once."""
+        return self._call(EndpointCreated, "POST", "/webhooks/endpoints", json=present(url=url, events=list(events) if events else None))
+
+    def list_webhook_endpoints(self) -> EndpointList:
+        return self._call(EndpointList, "GET", "/webhooks/endpoints")
+
+    def delete_webhook_endpoint(self, endpoint_id: str) -> EndpointView:
+        return self._call(EndpointView, "DELETE", f"/webhooks/endpoints/{endpoint_id}")
+
+    def rotate_webhook_secret(self, endpoint_id: str, overlap_seconds: int = 86_400) -> EndpointCreated:
+        """A new secret; the old one also signs for ``overlap_seconds``, so receivers can switch over."""
+        return self._call(EndpointCreated, "POST", f"/webhooks/endpoints/{endpoint_id}/rotate",
+                          json={"overlapSeconds": overlap_seconds})
+
+    def list_webhook_deliveries(self, job_id: str | None = None, limit: int = 20, cursor: str | None = None) -> DeliveryList:
+        """Deliveries (each with every attempt: status code, latency, error), newest first."""
+        return self._call(DeliveryList, "GET", "/webhooks/deliveries",
+                          params=present(jobId=job_id, limit=limit, cursor=cursor))
+
+    def redeliver_webhook(self, delivery_id: str) -> DeliveryView:
+        """Send a delivery again: the same ``webhook-id`` and body, a fresh retry schedule."""
+        return self._call(DeliveryView, "POST", f"/webhooks/deliveries/{delivery_id}/redeliver")
 
 
 def present(**fields: Any) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def follow(client: Client, job_id: str, out: Path | None, timeout_s: float) -> P
     """Show the job's progress until it ends; download its MP4 and return where it was saved."""
     print(f"job {job_id} accepted", file=sys.stderr)
     bar = ProgressBar(sys.stderr)
-    job = client.poll(job_id, timeout_s=timeout_s, interval_s=0.5, on_update=bar.update)
+    job = client.wait(job_id, timeout_s=timeout_s, on_update=bar.update)  # the event stream; polls if it breaks
     bar.close()
     if job.status is not JobStatus.DONE or job.video is None:
         raise SystemExit(f"job {job_id} ended {job.status.value}: {job.error.message if job.error else ''}")

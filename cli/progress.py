@@ -17,6 +17,9 @@ class ProgressBar:
         progress = job.progress
         percent = 100 if job.status is JobStatus.DONE else int(progress.percent if progress else 0)
         stage = progress.describe() if progress else ""
+        if job.queue_position is not None:
+            eta = f", about {job.eta_seconds} s" if job.eta_seconds is not None else ""
+            stage = f"{job.queue_position} ahead in the queue{eta}"
         filled = WIDTH * percent // 100
         line = f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {percent:3d}% {job.status.value:<8} {stage:<36}"
         if line != self._last:

@@ -1,4 +1,5 @@
-"""A local Cloud Scheduler: a clock tick every ``--interval`` seconds, a renewal tick every hour."""
+"""A local Cloud Scheduler: a clock tick and a webhook tick every ``--interval`` seconds, a renewal
+tick every hour."""
 
 import argparse
 import time
@@ -8,6 +9,7 @@ from functions.adapters.pubsub import PubSubPublisher
 from functions.settings import get_settings
 from schemas.events import ClockTicked
 from schemas.payments import RenewalClockTicked
+from schemas.webhooks import WebhooksClockTicked
 
 
 RENEWAL_INTERVAL_S = 3600.0
@@ -15,6 +17,7 @@ RENEWAL_INTERVAL_S = 3600.0
 
 def tick(publisher: PubSubPublisher) -> None:
     publisher.publish(ClockTicked(occurred_at=datetime.now(UTC)))
+    publisher.publish(WebhooksClockTicked(occurred_at=datetime.now(UTC)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -87,6 +87,18 @@ class Deps:
         return StatusCache(self.runpod.status, ttl_s=self.settings.runpod_status_cache_s)
 
     @cached_property
+    def queue_stats(self):
+        from functions.adapters.queue_stats import QueueStats
+
+        return QueueStats(self.store, self.runpod.health, health_ttl_s=self.settings.runpod_status_cache_s)
+
+    @cached_property
+    def sealer(self):
+        from functions.core.sealing import Sealer
+
+        return Sealer(self.settings.webhook_secrets_key.get_secret_value())
+
+    @cached_property
     def truelayer(self):
         from functions.adapters.truelayer import Credentials, TrueLayerClient, endpoints
 

@@ -17,11 +17,13 @@ from functions.settings import get_settings
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
 from functions.handlers import admin, api_keys, credits_api, expiry, jobs_api, reserve, settlement, submission
-from functions.handlers import failures, lineage, operator_queue, payment_events, payments, renewals, templates_api
+from functions.handlers import deliveries, event_stream, failures, lineage, operator_queue, payment_events, payments
+from functions.handlers import renewals, templates_api, webhooks_api
 from functions.handlers.auth import authenticate
 from functions.http.endpoint import Call, Reply, serve
-from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved
+from schemas.events import ClockTicked, Event, GenerationFinished, JobCanceled, JobRequested, JobReserved, JobStatusChanged
 from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
+from schemas.webhooks import WebhooksClockTicked
 from schemas.topics import topic_for
 
 logs.configure(get_settings().gcp_project)
@@ -58,6 +60,11 @@ def get_job(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def list_jobs(request: flask.Request) -> flask.Response:
     return _http(request, "list_jobs", jobs_api.list_jobs)
+
+
+@functions_framework.http
+def job_events(request: flask.Request) -> flask.Response:
+    return _http(request, "job_events", event_stream.stream_job)
 
 
 @functions_framework.http
@@ -155,6 +162,41 @@ def truelayer_webhook(request: flask.Request) -> flask.Response:
     return _http(request, "truelayer_webhook", payment_events.truelayer_webhook)
 
 
+@functions_framework.http
+def get_webhook_secret(request: flask.Request) -> flask.Response:
+    return _http(request, "get_webhook_secret", webhooks_api.get_secret)
+
+
+@functions_framework.http
+def create_webhook_endpoint(request: flask.Request) -> flask.Response:
+    return _http(request, "create_webhook_endpoint", webhooks_api.create_endpoint)
+
+
+@functions_framework.http
+def list_webhook_endpoints(request: flask.Request) -> flask.Response:
+    return _http(request, "list_webhook_endpoints", webhooks_api.list_endpoints)
+
+
+@functions_framework.http
+def delete_webhook_endpoint(request: flask.Request) -> flask.Response:
+    return _http(request, "delete_webhook_endpoint", webhooks_api.delete_endpoint)
+
+
+@functions_framework.http
+def rotate_webhook_secret(request: flask.Request) -> flask.Response:
+    return _http(request, "rotate_webhook_secret", webhooks_api.rotate_secret)
+
+
+@functions_framework.http
+def list_webhook_deliveries(request: flask.Request) -> flask.Response:
+    return _http(request, "list_webhook_deliveries", webhooks_api.list_deliveries)
+
+
+@functions_framework.http
+def redeliver_webhook(request: flask.Request) -> flask.Response:
+    return _http(request, "redeliver_webhook", webhooks_api.redeliver)
+
+
 # --- Pub/Sub push -------------------------------------------------------------------------------
 @functions_framework.cloud_event
 def reserve_credits(cloud_event: CloudEvent) -> None:
@@ -194,3 +236,13 @@ def schedule_renewals(cloud_event: CloudEvent) -> None:
 @functions_framework.cloud_event
 def renew_subscription(cloud_event: CloudEvent) -> None:
     _event(cloud_event, RenewalRequested, renewals.renew_subscription)
+
+
+@functions_framework.cloud_event
+def deliver_webhooks(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, JobStatusChanged, deliveries.deliver_webhooks)
+
+
+@functions_framework.cloud_event
+def retry_webhooks(cloud_event: CloudEvent) -> None:
+    _event(cloud_event, WebhooksClockTicked, deliveries.retry_webhooks)

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+CommaFloats = Annotated[tuple[float, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -73,6 +74,17 @@ class Settings(BaseSettings):
     tick_budget_s: float = Field(default=40.0, gt=0)  # of the minute between ticks; the rest is margin
     tick_batch: int = Field(default=200, ge=1)  # records per step per tick; the rest carries over
 
+    # Webhooks to clients (the receivers' addresses are checked by the outbound HTTP helper)
+    webhook_secrets_key: SecretStr = SecretStr("local-webhook-secrets-key")  # seals stored signing secrets
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)  # one attempt, DNS to last byte
+    webhook_retry_schedule_s: CommaFloats = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)  # ~27.6 h
+    webhook_max_endpoints: int = Field(default=10, ge=1)
+
+    # The job event stream (GET /jobs/{id}/events)
+    job_events_poll_s: float = Field(default=1.0, gt=0)
+    job_events_keepalive_s: float = Field(default=15.0, gt=0)
+    job_events_max_s: float = Field(default=55.0, gt=0)  # below the gateway's 60 s backend deadline
+
     # Billing and TrueLayer (docs/payments.md lists every variable)
     billing_currency: Literal["GBP", "EUR"] = "GBP"
     plan_prices_minor: dict[str, int] = Field(default_factory=lambda: {"starter": 1036, "creator": 3063, "studio": 5950})
@@ -103,6 +115,13 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("webhook_retry_schedule_s", mode="before")
+    @classmethod
+    def _split_floats(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(item) for item in value.split(",") if item.strip())
         return value
 
     @property

@@ -103,3 +103,117 @@ resource "google_firestore_index" "payments_by_user" {
     order      = "DESCENDING"
   }
 }
+
+# Webhooks and the job view's queue estimate:
+#   retry_webhooks:           jobs where webhooksPending == true and updatedAt <= t order by updatedAt
+#                             webhook_deliveries where status in [pending, retrying] and nextAttemptAt <= now
+#   queue position:           count of jobs where status == queued and submittedAt < t
+#   ETA median:               jobs where status in [done, expired] and durationSec == d order by finishedAt desc
+#   list_webhook_deliveries:  webhook_deliveries where userId == u [and jobId == j] order by createdAt desc
+#   webhook endpoints:        webhook_endpoints where userId == u order by createdAt
+
+resource "google_firestore_index" "jobs_webhooks_pending" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "webhooksPending"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updatedAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "jobs_queue" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "submittedAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "jobs_recent_by_duration" {
+  database   = google_firestore_database.main.name
+  collection = "jobs"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "durationSec"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "finishedAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "deliveries_due" {
+  database   = google_firestore_database.main.name
+  collection = "webhook_deliveries"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "nextAttemptAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "deliveries_by_user" {
+  database   = google_firestore_database.main.name
+  collection = "webhook_deliveries"
+
+  fields {
+    field_path = "userId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "deliveries_by_user_job" {
+  database   = google_firestore_database.main.name
+  collection = "webhook_deliveries"
+
+  fields {
+    field_path = "userId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "jobId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "DESCENDING"
+  }
+}
+
+resource "google_firestore_index" "endpoints_by_user" {
+  database   = google_firestore_database.main.name
+  collection = "webhook_endpoints"
+
+  fields {
+    field_path = "userId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAt"
+    order      = "ASCENDING"
+  }
+}

@@ -33,7 +33,7 @@ locals {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 20
       env       = concat(local.env_http, local.env_firestore, local.env_r2, local.env_runpod, ["RUNPOD_STATUS_CACHE_S"])
       secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
-      publishes = []
+      publishes = ["job-status-changed"]
       firestore = true
     }
     list_jobs = {
@@ -50,11 +50,20 @@ locals {
       publishes = ["job-requested"]
       firestore = true
     }
+    # A stream of server-sent events: lives at most JOB_EVENTS_MAX_S (55 s), inside the gateway's
+    # 60 s backend deadline and this timeout; the client reconnects with Last-Event-ID.
+    job_events = {
+      trigger   = "http", memory = "256Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 20
+      env       = concat(local.env_http, local.env_firestore, local.env_r2, local.env_runpod, ["JOB_EVENTS_KEEPALIVE_S", "JOB_EVENTS_MAX_S", "JOB_EVENTS_POLL_S", "RUNPOD_STATUS_CACHE_S"])
+      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
+      publishes = ["job-status-changed"]
+      firestore = true
+    }
     cancel_job = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
       env       = concat(local.env_http, local.env_firestore)
       secrets   = []
-      publishes = ["job-canceled"]
+      publishes = ["job-canceled", "job-status-changed"]
       firestore = true
     }
     get_credits = {
@@ -180,19 +189,70 @@ locals {
       firestore = true
     }
 
+    # Webhooks to clients: registration resolves the receiver's host (no request is sent to it).
+    get_webhook_secret = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = ["WEBHOOK_SECRETS_KEY"]
+      publishes = []
+      firestore = true
+    }
+    create_webhook_endpoint = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore, ["OUTBOUND_LOOPBACK_ONLY", "WEBHOOK_MAX_ENDPOINTS", "WEBHOOK_TIMEOUT_S"])
+      secrets   = ["WEBHOOK_SECRETS_KEY"]
+      publishes = []
+      firestore = true
+    }
+    list_webhook_endpoints = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    delete_webhook_endpoint = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    rotate_webhook_secret = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = ["WEBHOOK_SECRETS_KEY"]
+      publishes = []
+      firestore = true
+    }
+    list_webhook_deliveries = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    redeliver_webhook = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 5
+      env       = concat(local.env_http, local.env_firestore)
+      secrets   = []
+      publishes = ["job-status-changed"]
+      firestore = true
+    }
+
     # --- Pub/Sub push (no warm instance; timeout within the subscription's ack deadline) -------
     reserve_credits = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
       env       = local.env_firestore
       secrets   = []
-      publishes = ["job-reserved"]
+      publishes = ["job-reserved", "job-status-changed"]
       firestore = true
     }
     submit_job = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
       env       = concat(local.env_firestore, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S", "RUNPOD_TTL_S", "SUBMIT_CLAIM_S", "SUBMIT_MAX_ATTEMPTS"])
       secrets   = ["RUNPOD_API_KEY", "RUNPOD_WEBHOOK_SECRET"]
-      publishes = []
+      publishes = ["job-status-changed"]
       firestore = true
     }
     # Firestore only to record a delivery it could not process (every event function does).
@@ -207,7 +267,7 @@ locals {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
       env       = concat(local.env_firestore, local.env_r2, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "VIDEO_TTL_HOURS"])
       secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
-      publishes = []
+      publishes = ["job-status-changed"]
       firestore = true
     }
     # One tick a minute; two instances at most, since overlapping ticks only repeat guarded work.
@@ -216,7 +276,7 @@ locals {
       trigger   = "event", memory = "512Mi", timeout_s = 60, min_instances = 0, max_instances = 2
       env       = concat(local.env_firestore, local.env_r2, local.env_runpod, [for v in local.env_truelayer : v if v != "TRUELAYER_RETURN_URI"], ["GPU_PRICE_PER_SECOND_USD", "PAYMENT_RECONCILE_AFTER_S", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "TICK_BATCH", "TICK_BUDGET_S", "VIDEO_TTL_HOURS"])
       secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"], local.truelayer_keys)
-      publishes = ["job-canceled", "job-requested", "job-reserved", "payment-notified"]
+      publishes = ["job-canceled", "job-requested", "job-reserved", "job-status-changed", "payment-notified"]
       firestore = true
     }
     grant_credits = {
@@ -231,6 +291,23 @@ locals {
       env       = concat(local.env_firestore, ["RENEWAL_GRACE_DAYS", "RENEWAL_LINK_LEAD_HOURS"])
       secrets   = []
       publishes = ["renewal-requested"]
+      firestore = true
+    }
+    # Sends to client receivers: each attempt under WEBHOOK_TIMEOUT_S, so a hung receiver holds an
+    # instance that long at most. The presigned video link in a job.succeeded body needs R2's keys.
+    deliver_webhooks = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
+      env       = concat(local.env_firestore, local.env_r2, ["OUTBOUND_LOOPBACK_ONLY", "WEBHOOK_RETRY_SCHEDULE_S", "WEBHOOK_TIMEOUT_S"])
+      secrets   = concat(local.r2_keys, ["WEBHOOK_SECRETS_KEY"])
+      publishes = []
+      firestore = true
+    }
+    # The webhook minute tick: retries what is due and fans out announcements that were lost.
+    retry_webhooks = {
+      trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 2
+      env       = concat(local.env_firestore, local.env_r2, ["OUTBOUND_LOOPBACK_ONLY", "REPUBLISH_AFTER_S", "WEBHOOK_RETRY_SCHEDULE_S", "WEBHOOK_TIMEOUT_S"])
+      secrets   = concat(local.r2_keys, ["WEBHOOK_SECRETS_KEY"])
+      publishes = []
       firestore = true
     }
     renew_subscription = {
@@ -299,6 +376,12 @@ locals {
     TRUELAYER_TIMEOUT_S                   = null
     RENEWAL_LINK_LEAD_HOURS               = null
     RENEWAL_GRACE_DAYS                    = null
+    WEBHOOK_TIMEOUT_S                     = null
+    WEBHOOK_RETRY_SCHEDULE_S              = null # 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: ~27.6 h
+    WEBHOOK_MAX_ENDPOINTS                 = null
+    JOB_EVENTS_POLL_S                     = null
+    JOB_EVENTS_KEEPALIVE_S                = null
+    JOB_EVENTS_MAX_S                      = null
   }
 }
 

@@ -15,14 +15,16 @@ locals {
 
   # schemas.topics.TOPICS: topic -> the event function subscribed to it
   topics = {
-    "job-requested"        = { consumer = "reserve_credits" }
-    "job-reserved"         = { consumer = "submit_job" }
-    "job-canceled"         = { consumer = "cancel_generation" }
-    "generation-finished"  = { consumer = "settle_job" }
-    "clock-ticked"         = { consumer = "expire_jobs" }
-    "payment-notified"     = { consumer = "grant_credits" }
-    "renewal-clock-ticked" = { consumer = "schedule_renewals" }
-    "renewal-requested"    = { consumer = "renew_subscription" }
+    "job-requested"         = { consumer = "reserve_credits" }
+    "job-reserved"          = { consumer = "submit_job" }
+    "job-canceled"          = { consumer = "cancel_generation" }
+    "generation-finished"   = { consumer = "settle_job" }
+    "clock-ticked"          = { consumer = "expire_jobs" }
+    "payment-notified"      = { consumer = "grant_credits" }
+    "renewal-clock-ticked"  = { consumer = "schedule_renewals" }
+    "renewal-requested"     = { consumer = "renew_subscription" }
+    "job-status-changed"    = { consumer = "deliver_webhooks" }
+    "webhooks-clock-ticked" = { consumer = "retry_webhooks" }
   }
 
   pubsub_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"

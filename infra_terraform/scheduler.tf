@@ -4,8 +4,9 @@
 
 locals {
   clock_ticks = {
-    "clock-ticked"         = { schedule = "* * * * *", event = "ClockTicked" }
-    "renewal-clock-ticked" = { schedule = "0 * * * *", event = "RenewalClockTicked" }
+    "clock-ticked"          = { schedule = "* * * * *", event = "ClockTicked" }
+    "renewal-clock-ticked"  = { schedule = "0 * * * *", event = "RenewalClockTicked" }
+    "webhooks-clock-ticked" = { schedule = "* * * * *", event = "WebhooksClockTicked" }
   }
 }
 

@@ -10,6 +10,7 @@ locals {
     "TRUELAYER_CLIENT_SECRET",
     "TRUELAYER_SIGNING_KEY_ID",
     "TRUELAYER_SIGNING_PRIVATE_KEY",
+    "WEBHOOK_SECRETS_KEY",
   ])
 
   # function -> secret pairs, from each function's `secrets`

@@ -9,6 +9,7 @@ from schemas.base import WireModel
 from schemas.documents import JobError, JobProgress, LedgerKind, StatusChange
 from schemas.generation import MAX_SEED
 from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage
+from schemas.webhooks import MAX_URL_CHARS, WebhookEvent
 
 PROMPT_MAX_CHARS = 2000
 Prompt = Annotated[str, Field(min_length=1, max_length=PROMPT_MAX_CHARS)]
@@ -22,6 +23,8 @@ class CreateJobRequest(WireModel):
     # Absent: 16:9 from text; with an image, the image's orientation. Given: an image is centre-cropped to it.
     aspect_ratio: AspectRatio | None = None
     negative_prompt: Prompt | None = None  # absent: the model's default negative prompt
+    webhook_url: str | None = Field(default=None, min_length=8, max_length=MAX_URL_CHARS)
+    webhook_events: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=len(WebhookEvent))
 
 
 class RemixRequest(WireModel):
@@ -76,6 +79,8 @@ class JobView(WireModel):
     expires_at: datetime | None = None
     error: JobError | None = None
     history: list[StatusChange] = Field(default_factory=list)
+    queue_position: int | None = Field(default=None, ge=0)  # while queued: jobs ahead of it
+    eta_seconds: int | None = Field(default=None, ge=0)  # while queued or running: until it should be done
 
 
 class JobList(WireModel):

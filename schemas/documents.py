@@ -123,6 +123,11 @@ class JobDoc(Document):
     cost_usd: float | None = None
     history: tuple[StatusChange, ...] = ()  # every transition, in order
     runpod_cancel_pending: bool = False  # canceled while RunPod had it: true until RunPod confirms the stop
+    webhook_url: str | None = None  # the job's own receiver, signed with the user's default secret
+    webhook_events: tuple[str, ...] | None = None  # None: every event
+    # Set in the commit of every transition, cleared once deliver_webhooks has fanned it out: a
+    # status change whose announcement was lost is found by this flag (an outbox on the document).
+    webhooks_pending: bool = False
 
 
 class IdempotencyRecord(Document):

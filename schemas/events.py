@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from schemas.base import WireModel
+from schemas.jobs import JobStatus
 
 JobId = str
 # A trace id as the edge validated it (32 hex) or as older jobs carried it (their job id). Jobs and
@@ -67,6 +68,17 @@ class GenerationFinished(JobEvent):
     @property
     def idempotency_key(self) -> str:
         return f"{self.job_id}:{self.step}:{self.runpod_job_id}"
+
+
+class JobStatusChanged(JobEvent):
+    """The job's status moved to ``status`` (committed). Only a hint: consumers re-read the job."""
+
+    step: ClassVar[str] = "status"
+    status: JobStatus
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.job_id}:{self.step}:{self.status.value}"
 
 
 class ClockTicked(Event):

@@ -55,7 +55,11 @@ def openapi() -> dict[str, Any]:
 def _operation(route) -> dict[str, Any]:
     error = {"description": "error", "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}}}
     ok: dict[str, Any] = {"description": "success"}
-    if route.response:
+    if route.response and route.stream:
+        ok["description"] = f"server-sent events (`event: job`), each `data` line a {route.response.__name__}"
+        ok["content"] = {"text/event-stream": {"schema": {"type": "string"},
+                                                "x-event-data": {"$ref": REF.format(model=route.response.__name__)}}}
+    elif route.response:
         ok["content"] = {"application/json": {"schema": {"$ref": REF.format(model=route.response.__name__)}}}
     operation: dict[str, Any] = {
         "operationId": route.function,

@@ -12,8 +12,10 @@ from schemas.events import (
     JobCanceled,
     JobRequested,
     JobReserved,
+    JobStatusChanged,
 )
 from schemas.payments import PaymentNotified, RenewalClockTicked, RenewalRequested
+from schemas.webhooks import WebhooksClockTicked
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ TOPICS: tuple[Topic, ...] = (
     Topic("payment-notified", PaymentNotified, "grant_credits"),
     Topic("renewal-clock-ticked", RenewalClockTicked, "schedule_renewals"),
     Topic("renewal-requested", RenewalRequested, "renew_subscription"),
+    Topic("job-status-changed", JobStatusChanged, "deliver_webhooks"),
+    Topic("webhooks-clock-ticked", WebhooksClockTicked, "retry_webhooks"),
 )
 
 DEAD_LETTER_SUFFIX = "-dead-letter"

@@ -19,6 +19,9 @@ TEST_FUNCTION_ENV = {
     "BLOCKED_TERMS": "forbiddenword,another banned phrase",
     "VIDEO_TTL_HOURS": "0.003",  # 10.8 s: the expiry path runs inside a test
     "IMAGE_FETCH_TIMEOUT_S": "1",  # a trickling imageUrl server is cut off inside a test
+    "WEBHOOK_RETRY_SCHEDULE_S": "1,1,1",  # retries on the next webhook tick, not minutes later
+    "JOB_EVENTS_POLL_S": "0.2",
+    "JOB_EVENTS_KEEPALIVE_S": "1",
 }
 
 
@@ -53,6 +56,16 @@ def make_user(stack, issuer, admin):
         return User(user_id, client)
 
     return make
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback that records every request (``tests/webhook_receiver.py``)."""
+    from tests.webhook_receiver import Receiver
+
+    made = Receiver()
+    yield made
+    made.close()
 
 
 @pytest.fixture

@@ -172,6 +172,11 @@ class PublicHttp:
         """Refuses a URL that no request could be made to, without touching the network."""
         self._target(url)
 
+    def check(self, url: str, *, timeout_s: float) -> None:
+        """Refuses a URL that no request would be made to, resolving its host once and sending
+        nothing: what a webhook receiver's registration checks before it is stored."""
+        self._resolve(self._target(url), time.monotonic() + timeout_s)
+
     def _exchange(
         self, method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout_s: float,
         max_bytes: int, truncate: bool,

@@ -18,6 +18,7 @@ from functions.store.port import Decision, Docs, Put, Write
 from schemas.documents import IdempotencyRecord, JobDoc, JobError, JobProgress, LedgerKind, StatusChange, UserDoc
 from schemas.generation import GenerationOutput
 from schemas.jobs import JobStatus
+from schemas.webhooks import EVENT_FOR_STATUS
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)  # like Stripe: a key is remembered for a day
@@ -233,4 +234,5 @@ def decide_update(docs: Docs, job_id: str, expected: JobStatus, now: datetime, *
 
 def _moved(job: JobDoc, target: JobStatus, now: datetime, **changes: object) -> JobDoc:
     history = (*job.history, StatusChange(status=target, at=now))
-    return job.model_copy(update={**changes, "status": target, "updated_at": now, "history": history})
+    announced = {"webhooks_pending": True} if target in EVENT_FOR_STATUS else {}
+    return job.model_copy(update={**changes, "status": target, "updated_at": now, "history": history, **announced})

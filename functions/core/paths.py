@@ -12,6 +12,9 @@ TRUELAYER_EVENTS = "truelayer_events"
 EVENT_FAILURES = "event_failures"
 TICK_FAILURES = "tick_failures"
 PAYMENT_ISSUES = "payment_issues"
+WEBHOOK_ENDPOINTS = "webhook_endpoints"
+WEBHOOK_SECRETS = "webhook_secrets"
+WEBHOOK_DELIVERIES = "webhook_deliveries"
 
 
 def user_path(user_id: str) -> str:
@@ -70,3 +73,15 @@ def tick_failure_path(step: str, record_id: str) -> str:
 
 def payment_issue_path(payment_id: str) -> str:
     return f"{PAYMENT_ISSUES}/{payment_id}"
+
+
+def endpoint_path(endpoint_id: str) -> str:
+    return f"{WEBHOOK_ENDPOINTS}/{endpoint_id}"
+
+
+def default_secret_path(user_id: str) -> str:
+    return f"{WEBHOOK_SECRETS}/{user_id}"
+
+
+def delivery_path(webhook_id: str) -> str:
+    return f"{WEBHOOK_DELIVERIES}/{webhook_id}"

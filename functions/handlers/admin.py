@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from functions.bootstrap import Deps
 from functions.core import reports
 from functions.core.paths import JOBS, PAYMENTS, USERS, job_path, subscription_path, user_path
-from functions.handlers.jobs_api import _int_param as int_param
+from functions.http.params import int_param
 from functions.handlers.jobs_api import jobs_cursor_ok
 from functions.handlers.payments import catalogue
 from functions.http.endpoint import Call, Reply

@@ -48,6 +48,12 @@ def create_job(call: Call, deps: Deps) -> Reply:
     if body.image_url:
         check_image_url(deps, str(body.image_url))
     image_kind = check_image(upload.data, settings.image_max_bytes, settings.image_max_side_px) if upload else None
+    if body.webhook_events and not body.webhook_url:
+        raise InputRejected("invalid_request", "webhookEvents needs a webhookUrl", "webhookEvents")
+    if body.webhook_url:
+        from functions.handlers.webhook_targets import check_receiver
+
+        check_receiver(deps, body.webhook_url, "webhookUrl")
 
     key = idempotency_key(call)
     fingerprint = request_hash({
@@ -58,6 +64,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
         "image": hashlib.sha256(upload.data).hexdigest() if upload else None,
         "aspectRatio": body.aspect_ratio,
         "negativePrompt": negative,
+        **({"webhookUrl": body.webhook_url, "webhookEvents": sorted(body.webhook_events or [])} if body.webhook_url else {}),
     })
     if key and (replay := replayed(deps, call.user_id, key, fingerprint)):
         return 202, replay
@@ -71,7 +78,8 @@ def create_job(call: Call, deps: Deps) -> Reply:
         image = ImageSource(r2_key=f"inputs/{job_id}.{image_kind.extension}")
         deps.storage.put(image.r2_key, upload.data, image_kind.mime)
     job = new_job(call, deps, job_id, prompt=prompt, duration_sec=body.duration_sec, seed=body.seed, image=image,
-                  aspect_ratio=body.aspect_ratio, negative_prompt=negative)
+                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, webhook_url=body.webhook_url,
+                  webhook_events=tuple(e.value for e in dict.fromkeys(body.webhook_events)) if body.webhook_events else None)
     return 202, commit_new_job(deps, job, key, fingerprint)
 
 
@@ -123,6 +131,8 @@ def _parse_body(call: Call) -> tuple[CreateJobRequest, Upload | None]:
             # for int() stays a string and fails validation like any other non-number.
             if name in fields and (digits := fields[name].strip()).isascii() and digits.isdigit() and len(digits) <= 20:
                 fields[name] = int(digits)
+        if "webhookEvents" in fields:  # a form field holds one value: the events, comma-separated
+            fields["webhookEvents"] = [e.strip() for e in fields["webhookEvents"].split(",") if e.strip()]
         file = request.files.get("image")
         upload = Upload(file.read(), file.filename or "") if file else None
         return CreateJobRequest.model_validate(fields), upload

@@ -20,6 +20,7 @@ from functions.core.paths import JOBS, job_path
 from functions.handlers.outcomes import apply_runpod_status, fail
 from functions.handlers.payment_reconciler import reconcile_payments
 from functions.handlers.sweep import Deadline, Outage, Swept, sweep, until
+from functions.handlers.status_changes import status_changed
 from functions.store import Query
 from schemas.documents import JobDoc
 from schemas.events import ClockTicked, Event, JobCanceled, JobRequested, JobReserved
@@ -59,7 +60,8 @@ def expire_videos(deps: Deps, deadline: Deadline) -> list[Swept]:
                 deps.storage.delete(job.image.r2_key)
         except StorageUnavailable as exc:
             raise Outage(str(exc)) from exc
-        deps.store.decide([job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.EXPIRED, now))
+        expired = deps.store.decide([job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.EXPIRED, now))
+        status_changed(deps, job, expired.status)
         log.info("video expired and deleted", extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
 
     rows = _rows(deps, [("status", "==", JobStatus.DONE.value), ("expiresAt", "<=", now)], "expiresAt")

@@ -7,11 +7,13 @@ from functions.core import jobs
 from functions.core.errors import NotFound
 from functions.core.paths import JOBS, job_path
 from functions.handlers.create_job import announce
+from functions.handlers.status_changes import status_changed
 from functions.handlers.views import job_view
 from functions.http.endpoint import Call, Reply
 from functions.http.errors import ApiError
+from functions.http.params import int_param
 from functions.store import Query
-from schemas.api import JobList
+from schemas.api import JobList, JobView
 from schemas.documents import JobDoc, JobProgress
 from schemas.events import JobCanceled
 from schemas.generation import GenerationProgress
@@ -32,7 +34,16 @@ def owned_job(deps: Deps, user_id: str, job_id: str) -> JobDoc:
 
 
 def get_job(call: Call, deps: Deps) -> Reply:
-    job = owned_job(deps, call.user_id, call.params["jobId"])
+    return 200, live_view(deps, owned_job(deps, call.user_id, call.params["jobId"]))
+
+
+def live_view(deps: Deps, job: JobDoc) -> JobView:
+    return observed(deps, job)[1]
+
+
+def observed(deps: Deps, job: JobDoc) -> tuple[JobDoc, JobView]:
+    """The job as a client sees it now (live progress from RunPod, its place in the queue), and
+    the document after what that observation recorded (queued -> running)."""
     progress = None
     if job.status in _LIVE and job.runpod_job_id:
         job, progress = _observe_runpod(deps, job)
@@ -42,9 +53,12 @@ def get_job(call: Call, deps: Deps) -> Reply:
     if job.status is JobStatus.DONE and view.video is None and job.expires_at and job.expires_at > now:
         # The bucket's lifecycle deleted the video before our expiry did: say so, as expiry would.
         log.warning("video gone from the bucket before its expiry", extra={"job_id": job.job_id, "trace_id": job.trace_id})
-        job = deps.store.decide([job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.EXPIRED, now))
+        done = job
+        job = deps.store.decide([job_path(job.job_id)], lambda docs: jobs.decide_move(docs, done.job_id, JobStatus.EXPIRED, now))
+        status_changed(deps, done, job.status)
         view = job_view(job, now, deps.storage.presigned_get, None, children)
-    return 200, view
+    position, eta = deps.queue_stats.estimate(job)
+    return job, view.model_copy(update={"queue_position": position, "eta_seconds": eta}) if position is not None else view
 
 
 def children_of(deps: Deps, job: JobDoc) -> tuple[JobDoc, ...]:
@@ -67,10 +81,12 @@ def _observe_runpod(deps: Deps, job: JobDoc) -> tuple[JobDoc, JobProgress | None
     progress = _progress(status.output)
     if job.status is JobStatus.QUEUED:
         now = deps.now()
+        queued = job
         job = deps.store.decide(
             [job_path(job.job_id)],
-            lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.RUNNING, now, started_at=now),
+            lambda docs: jobs.decide_move(docs, queued.job_id, JobStatus.RUNNING, now, started_at=now),
         )
+        status_changed(deps, queued, job.status)
     return job, progress
 
 
@@ -84,7 +100,7 @@ def _progress(output: object) -> JobProgress | None:
 
 
 def list_jobs(call: Call, deps: Deps) -> Reply:
-    limit = _int_param(call, "limit", default=20, low=1, high=100)
+    limit = int_param(call, "limit", default=20, low=1, high=100)
     cursor = call.request.args.get("cursor")
     if cursor is not None and not jobs_cursor_ok(cursor):
         raise ApiError(400, "invalid_cursor", "cursor is not one this API issued", "cursor")
@@ -110,20 +126,11 @@ def jobs_cursor_ok(cursor: str) -> bool:
     return cursor.startswith("job_") and cursor[4:].isalnum() and len(cursor) <= 64
 
 
-def _int_param(call: Call, name: str, default: int, low: int, high: int) -> int:
-    raw = call.request.args.get(name)
-    if raw is None:
-        return default
-    # ASCII digits only, and few: str.isdigit() also accepts "²" and int() refuses 4300+ digits.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not low <= int(raw) <= high:
-        raise ApiError(400, "invalid_parameter", f"{name} must be an integer from {low} to {high}", name)
-    return int(raw)
-
-
 def cancel_job(call: Call, deps: Deps) -> Reply:
     job = owned_job(deps, call.user_id, call.params["jobId"])
     now = deps.now()
     canceled = deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, jobs.Canceled(), now))
+    status_changed(deps, job, canceled.status)
     if canceled.status is JobStatus.CANCELED:
         log.info("job canceled by its owner; credits refunded", extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
         announce(deps, JobCanceled(job_id=job.job_id, runpod_job_id=canceled.runpod_job_id, occurred_at=now, trace_id=job.trace_id))

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from functions.bootstrap import Deps
 from functions.core import jobs
 from functions.core.paths import job_path
+from functions.handlers.status_changes import status_changed
 from schemas.documents import JobDoc, JobError
 from schemas.generation import GenerationOutput
 from schemas.jobs import JobStatus
@@ -30,6 +31,7 @@ def finish(deps: Deps, job: JobDoc, outcome: jobs.Outcome) -> JobDoc:
     context = {"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id}
     if ended.status is job.status:
         return ended  # a late or repeated outcome: nothing changed
+    status_changed(deps, job, ended.status)
     if isinstance(outcome, jobs.Failed):
         log.warning("job settled as %s (refunded): %s: %s", ended.status, outcome.error.code, outcome.error.message, extra=context)
     else:
@@ -53,9 +55,11 @@ def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc
         return fail(deps, job, _FAILURE_CODES[status.status], message, _gpu_seconds(status))
     if status.status is RunPodState.IN_PROGRESS and job.status is JobStatus.QUEUED:
         now = deps.now()
-        return deps.store.decide(
+        running = deps.store.decide(
             [job_path(job.job_id)], lambda docs: jobs.decide_move(docs, job.job_id, JobStatus.RUNNING, now, started_at=now)
         )
+        status_changed(deps, job, running.status)
+        return running
     return job
 
 

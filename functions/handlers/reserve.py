@@ -5,6 +5,7 @@ import logging
 from functions.bootstrap import Deps
 from functions.core import jobs
 from functions.core.paths import job_path
+from functions.handlers.status_changes import status_changed
 from schemas.events import JobRequested, JobReserved
 from schemas.jobs import JobStatus
 
@@ -17,6 +18,7 @@ def reserve_credits(event: JobRequested, deps: Deps) -> None:
     status = deps.store.decide(jobs.reserve_paths(job), lambda docs: jobs.decide_reserve(docs, job.job_id, now))
     log.info("reserve %d credits: job is %s", job.credits, status,
              extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
+    status_changed(deps, job, status)
     if status is JobStatus.RESERVED:
         # Also on a redelivery: the first announcement may be the thing that was lost. Submission
         # is idempotent, so announcing twice costs nothing.

@@ -16,6 +16,7 @@ from functions.bootstrap import Deps
 from functions.core import jobs, webhook_token
 from functions.core.paths import job_path
 from functions.handlers.outcomes import fail
+from functions.handlers.status_changes import status_changed
 from functions.store.port import Decision, Docs
 from schemas.documents import JobDoc
 from schemas.events import JobCanceled, JobReserved
@@ -80,6 +81,7 @@ def _record_queued(deps: Deps, claimed: JobDoc, runpod_job_id: str) -> None:
             runpod_job_id=runpod_job_id, submitted_at=now, submit_claim=None, submit_claim_until=None,
         ),
     )
+    status_changed(deps, claimed, job.status)
     log.info("submitted to RunPod as %s (attempt %d)", runpod_job_id, claimed.submit_attempts,
              extra={"job_id": claimed.job_id, "trace_id": claimed.trace_id, "user_id": claimed.user_id})
     if job.runpod_job_id != runpod_job_id:

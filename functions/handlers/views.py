@@ -62,6 +62,17 @@ def aspect_ratio(job: JobDoc) -> AspectRatio | None:
     return None if job.image else "16:9"
 
 
+def job_at(job: JobDoc, index: int) -> JobDoc:
+    """The job as it stood just after step ``index`` of its history (the last step: the job as it is)."""
+    if index == len(job.history) - 1:
+        return job
+    change = job.history[index]
+    return job.model_copy(update={
+        "status": change.status, "history": job.history[: index + 1], "updated_at": change.at, "progress": None,
+        "output": job.output if change.status is JobStatus.DONE else None, "error": None,
+    })
+
+
 def ledger_view(entry: LedgerEntry) -> LedgerEntryView:
     return LedgerEntryView(
         entry_id=entry.entry_id,

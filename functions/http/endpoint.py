@@ -2,7 +2,7 @@
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import flask
@@ -36,7 +36,14 @@ class Call:
         return self.principal.user_id
 
 
-Reply = tuple[int, BaseModel | dict]
+@dataclass(frozen=True)
+class EventStream:
+    """A streamed answer (``text/event-stream``): each chunk is sent as soon as it is made."""
+
+    chunks: Iterable[str]
+
+
+Reply = tuple[int, BaseModel | dict | EventStream]
 Handler = Callable[[Call], Reply]
 
 
@@ -68,6 +75,8 @@ def _answer(request: flask.Request, function: str, route, handler: Handler, auth
         if route.auth == "admin" and not principal.is_admin:  # type: ignore[union-attr]
             raise errors.forbidden()
         status, body = handler(Call(request, principal, params, trace))
+        if isinstance(body, EventStream):
+            return _streamed(body, status)
         payload = body.to_wire() if hasattr(body, "to_wire") else body
         response = flask.Response(json.dumps(payload), status=status, mimetype="application/json")
         if route.cache_s is not None:
@@ -76,6 +85,13 @@ def _answer(request: flask.Request, function: str, route, handler: Handler, auth
     except Exception as exc:  # noqa: BLE001 - the edge: every failure becomes a JSON answer
         api_error = _as_api_error(exc, function)
         return flask.Response(json.dumps(api_error.body()), status=api_error.status, mimetype="application/json")
+
+
+def _streamed(stream: EventStream, status: int) -> flask.Response:
+    response = flask.Response((chunk.encode() for chunk in stream.chunks), status=status, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"  # proxies that buffer by default pass it through as it comes
+    return response
 
 
 def _principal(request: flask.Request, authenticate: Callable[[str], Principal]) -> Principal:
@@ -111,7 +127,7 @@ def _with_cors(response: flask.Response, origin: str | None, allowed: tuple[str,
     if origin and origin in allowed:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Vary"] = "Origin"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key, Last-Event-ID"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
         response.headers["Access-Control-Max-Age"] = "600"
     return response

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import admin, api, keys, operator, payments
+from schemas import admin, api, keys, operator, payments, webhooks
 from schemas.jobs import JobStatus
 
 
@@ -46,6 +46,7 @@ class Route:
     upload_field: str | None = None  # also accepts multipart/form-data with this file field
     query: tuple[QueryParam, ...] = ()
     cache_s: int | None = None  # a public answer the same for everyone: Cache-Control max-age
+    stream: bool = False  # answers text/event-stream, each event's data a ``response``
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -66,6 +67,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video", response=api.JobView),
     Route("POST", "/jobs/{jobId}/remix", "remix_job", "A new clip with a done clip's settings and seed, and a new prompt",
           request=api.RemixRequest, response=api.CreateJobResponse, status=202),
+    Route("GET", "/jobs/{jobId}/events", "job_events",
+          "Server-sent events: the job's view at each change, until it ends (resumable with Last-Event-ID)",
+          response=api.JobView, stream=True),
     Route("POST", "/jobs/{jobId}/cancel", "cancel_job", "Cancel a job and refund its credits", response=api.JobView),
     Route("GET", "/credits", "get_credits", "Balance and recent ledger entries", response=api.CreditsView),
     Route("GET", "/plans", "list_plans", "Plans and credit prices", auth="public", response=api.PlanList),
@@ -102,6 +106,23 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/keys", "list_keys", "The caller's API keys (never their secrets)", auth="session", response=keys.ApiKeyList),
     Route("DELETE", "/keys/{keyId}", "revoke_key", "Revoke an API key", auth="session", response=keys.ApiKeyView),
     Route("POST", "/webhooks/truelayer", "truelayer_webhook", "TrueLayer payment and mandate webhooks (signed)", auth="public"),
+    Route("GET", "/webhooks/secret", "get_webhook_secret", "The default secret that signs jobs' own webhookUrl deliveries",
+          response=webhooks.SecretView),
+    Route("POST", "/webhooks/endpoints", "create_webhook_endpoint", "Register a receiver of job events (its secret is shown once)",
+          request=webhooks.CreateEndpointRequest, response=webhooks.EndpointCreated, status=201),
+    Route("GET", "/webhooks/endpoints", "list_webhook_endpoints", "The account's webhook endpoints",
+          response=webhooks.EndpointList),
+    Route("DELETE", "/webhooks/endpoints/{endpointId}", "delete_webhook_endpoint", "Delete a webhook endpoint",
+          response=webhooks.EndpointView),
+    Route("POST", "/webhooks/endpoints/{endpointId}/rotate", "rotate_webhook_secret",
+          "A new signing secret; the old one keeps signing for overlapSeconds", request=webhooks.RotateSecretRequest,
+          response=webhooks.EndpointCreated),
+    Route("GET", "/webhooks/deliveries", "list_webhook_deliveries", "Webhook deliveries with every attempt, newest first",
+          response=webhooks.DeliveryList,
+          query=(_limit(20, 100), QueryParam("cursor", {"type": "string", "pattern": r"^msg_[A-Za-z0-9]{1,60}$"}),
+                 QueryParam("jobId", {"type": "string", "pattern": _ID}))),
+    Route("POST", "/webhooks/deliveries/{deliveryId}/redeliver", "redeliver_webhook",
+          "Send a delivery again (same webhook-id and body)", response=webhooks.DeliveryView, status=202),
 )
 
 

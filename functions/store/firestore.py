@@ -22,6 +22,13 @@ class FirestoreStore(OptimisticStore):
         return snapshot.to_dict() if snapshot.exists else None
 
     def query(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
+        return [(snap.reference.path, snap.to_dict()) for snap in self._query(query).stream()]
+
+    def count(self, query: Query) -> int:
+        (result,) = self._query(query).count().get()[0]
+        return int(result.value)
+
+    def _query(self, query: Query) -> Any:
         q: Any = self._db.collection(query.collection)
         for field, op, value in query.where:
             q = q.where(filter=firestore.FieldFilter(field, _OPS[op], value))
@@ -34,7 +41,7 @@ class FirestoreStore(OptimisticStore):
                 q = q.start_after(cursor)
         if query.limit:
             q = q.limit(query.limit)
-        return [(snap.reference.path, snap.to_dict()) for snap in q.stream()]
+        return q
 
     def _read(self, paths: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, Any]]:
         refs = [self._db.document(path) for path in dict.fromkeys(paths)]

@@ -46,6 +46,9 @@ class MemoryStore(OptimisticStore):
                 rows = rows[paths.index(query.start_after) + 1 :]
         return rows[: query.limit] if query.limit else rows
 
+    def count(self, query: Query) -> int:
+        return len(self.query(query))
+
     def _read(self, paths: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, int]]:
         with self._lock:
             found = {path: self._docs.get(path) for path in dict.fromkeys(paths)}

@@ -70,3 +70,7 @@ class Store(Protocol):
     def query(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
         """Documents matching ``query`` as ``(path, data)`` pairs."""
         ...
+
+    def count(self, query: Query) -> int:
+        """How many documents match ``query`` (counted server-side: no document is read)."""
+        ...

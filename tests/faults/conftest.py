@@ -13,6 +13,7 @@ FAULT_FUNCTION_ENV = {
     "RUNPOD_EXECUTION_TIMEOUT_S": "5",  # the stand-in's minimum (--min-execution-timeout-ms 5000)
     "SUBMIT_CLAIM_S": "5",  # a submitter killed mid-claim blocks its job this long, not a minute
     "SUBMIT_MAX_ATTEMPTS": "5",
+    "WEBHOOK_TIMEOUT_S": "2",  # a hung receiver is given up on after this
 }
 
 

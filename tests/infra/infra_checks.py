@@ -314,7 +314,7 @@ def check_gateway(infra: Infra, code: CodeModel) -> list[Finding]:
         findings.append(Finding("gateway", "google_api_gateway_api_config", "does not render the generated document with local.gateway_backends"))
     webhooks = set((infra.local("webhook_paths") or {}).values())
     for route in code.routes:
-        if route.path.startswith("/webhooks/") and route.path not in webhooks:
+        if route.path.startswith("/webhooks/") and route.auth == "public" and route.path not in webhooks:
             findings.append(Finding("gateway", route.path, "webhook path missing from local.webhook_paths (its URL is an output)"))
     return findings
 

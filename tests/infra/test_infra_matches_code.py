@@ -56,12 +56,13 @@ def test_the_code_model_sees_what_the_handlers_touch(code):
     """Spot checks against facts read off the handlers, so the derivation itself is pinned."""
     submit = code.needs("submit_job")
     assert submit.secrets == {"RUNPOD_API_KEY", "RUNPOD_WEBHOOK_SECRET"}
-    assert "PUBLIC_API_BASE_URL" in submit.env and submit.publishes == frozenset()
+    assert "PUBLIC_API_BASE_URL" in submit.env and submit.publishes == {"job-status-changed"}
     webhook = code.needs("runpod_webhook")
     assert webhook.secrets == {"RUNPOD_WEBHOOK_SECRET"} and webhook.publishes == {"generation-finished"}
     assert code.needs("cancel_generation").secrets == {"RUNPOD_API_KEY"}  # no webhook secret, no R2 keys
     assert all(code.needs(name).uses_store for name in ("cancel_generation", "settle_job"))  # undelivered records
-    assert code.needs("expire_jobs").publishes == {"job-requested", "job-reserved", "job-canceled", "payment-notified"}
+    assert code.needs("expire_jobs").publishes == {"job-requested", "job-reserved", "job-canceled", "job-status-changed", "payment-notified"}
+    assert code.needs("deliver_webhooks").secrets == {"R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY", "WEBHOOK_SECRETS_KEY"}
     assert code.needs("list_plans").secrets == frozenset()
 
 
@@ -138,7 +139,8 @@ def test_deleting_the_secret_bindings_fails(code, infra_copy):
 
 
 def test_a_secret_granted_to_a_function_that_does_not_use_it_fails(code, infra_copy):
-    edit(infra_copy / "functions.tf", "      secrets   = []\n      publishes = [\"job-canceled\"]", '      secrets   = ["RUNPOD_API_KEY"]\n      publishes = ["job-canceled"]')
+    edit(infra_copy / "functions.tf", "      secrets   = []\n      publishes = [\"job-canceled\", \"job-status-changed\"]",
+         '      secrets   = ["RUNPOD_API_KEY"]\n      publishes = ["job-canceled", "job-status-changed"]')
     assert "[secrets] RUNPOD_API_KEY: cancel_job may read it but never uses it" in findings(infra_copy, code, "secrets")
     assert "[settings] cancel_job: mounts secret RUNPOD_API_KEY, which its code never reads" in findings(infra_copy, code, "settings")
 
@@ -163,13 +165,13 @@ def test_a_setting_a_function_reads_but_does_not_get_fails(code, infra_copy):
 
 # --- publishing and invoking -----------------------------------------------------------------
 def test_a_publisher_grant_the_code_does_not_need_fails(code, infra_copy):
-    edit(infra_copy / "functions.tf", '      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])\n      publishes = []\n      firestore = true\n    }\n    list_jobs',
-         '      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])\n      publishes = ["job-canceled"]\n      firestore = true\n    }\n    list_jobs')
+    edit(infra_copy / "functions.tf", '      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])\n      publishes = ["job-status-changed"]\n      firestore = true\n    }\n    list_jobs',
+         '      secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])\n      publishes = ["job-canceled", "job-status-changed"]\n      firestore = true\n    }\n    list_jobs')
     assert "[publishers] job-canceled: get_job may publish to job-canceled but its code never does" in findings(infra_copy, code, "publishers")
 
 
 def test_a_missing_publisher_grant_fails(code, infra_copy):
-    edit(infra_copy / "functions.tf", 'publishes = ["job-canceled"]', "publishes = []")
+    edit(infra_copy / "functions.tf", 'publishes = ["job-canceled", "job-status-changed"]', 'publishes = ["job-status-changed"]')
     assert "[publishers] job-canceled: cancel_job publishes JobCanceled but may not publish to job-canceled" in findings(infra_copy, code, "publishers")
 
 

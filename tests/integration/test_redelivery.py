@@ -47,6 +47,8 @@ def push(stack, event, message_id: str | None = None) -> int:
 
 def _quiet(stack, store, user, job_id: str, events) -> None:
     """Deliver each of ``events`` twice at once to a finished job; assert nothing changed."""
+    # deliver_webhooks clears the job's webhooksPending once it has fanned the last change out
+    wait_until(lambda: not store.get(job_path(job_id)).get("webhooksPending"), what="the last change to be announced")
     before = (store.get(job_path(job_id)), ledger_of(store, user.user_id))
     with concurrent.futures.ThreadPoolExecutor(2 * len(events)) as pool:
         codes = list(pool.map(lambda event: push(stack, event), [e for e in events for _ in range(2)]))

@@ -62,6 +62,10 @@ class FakeRunPod:
             raise RunPodJobNotFound(job_id)
         return self.statuses[job_id]
 
+    def health(self) -> dict:
+        queued = sum(1 for s in self.statuses.values() if s.status is RunPodState.IN_QUEUE)
+        return {"jobs": {"inQueue": queued or 100}, "workers": {"idle": 1, "running": 0}}
+
     def cancel(self, job_id: str) -> RunPodStatus:
         self.canceled.append(job_id)
         return self.status(job_id)
@@ -83,3 +87,35 @@ def make_deps(adapters: dict | None = None, **settings) -> Deps:
     defaults = {"runpod_webhook_secret": "test-secret", "runpod_api_key": "rp-key", "submit_max_attempts": 3}
     fakes = {"store": MemoryStore(), "publisher": FakePublisher(), "storage": FakeStorage(), "runpod": FakeRunPod()}
     return Deps(Settings(**{**defaults, **settings}), clock=Clock(), **{**fakes, **(adapters or {})})
+
+
+def created_job(deps: Deps, user_id: str, job_id: str = "job_1", **extra) -> "JobDoc":
+    """A pending job of ``user_id``'s, stored as create_job stores it."""
+    from functions.core import jobs
+    from schemas.documents import JobDoc, StatusChange
+    from schemas.jobs import JobStatus
+
+    now = deps.now()
+    job = JobDoc(job_id=job_id, user_id=user_id, status=JobStatus.PENDING, prompt="a kite", duration_sec=5, credits=1,
+                 created_at=now, updated_at=now, history=(StatusChange(status=JobStatus.PENDING, at=now),), **extra)
+    deps.store.decide(jobs.create_paths(job, None), lambda docs: jobs.decide_create(docs, job, None, "h", 5))
+    return job
+
+
+def walk(deps: Deps, job_id: str, *statuses, after=None) -> None:
+    """Move the job through ``statuses`` as the pipeline would (reserving its credits on the way);
+    ``after(status)`` runs after each step (an announcement, say)."""
+    from functions.core import jobs
+    from functions.core.paths import job_path
+    from schemas.documents import JobDoc
+    from schemas.jobs import JobStatus
+
+    for status in statuses:
+        if status is JobStatus.RESERVED:
+            job = JobDoc.from_document(deps.store.get(job_path(job_id)))
+            deps.store.decide(jobs.reserve_paths(job), lambda docs: jobs.decide_reserve(docs, job_id, deps.now()))
+        else:
+            deps.store.decide([job_path(job_id)],
+                              lambda docs, s=status: jobs.decide_move(docs, job_id, s, deps.now(), submitted_at=deps.now()))
+        if after:
+            after(status)

@@ -30,6 +30,16 @@ export interface Job {
   expiresAt?: string;
   error?: { code: string; message: string };
   history: { status: JobStatus; at: string }[];
+  queuePosition?: number;
+  etaSeconds?: number;
+}
+export type WebhookEvent = "job.queued" | "job.running" | "job.succeeded" | "job.failed" | "job.canceled" | "job.expired";
+export const WEBHOOK_EVENTS: WebhookEvent[] = ["job.queued", "job.running", "job.succeeded", "job.failed", "job.canceled", "job.expired"];
+export interface WebhookEndpoint { id: string; url: string; events: WebhookEvent[]; createdAt: string; previousSecretExpiresAt?: string }
+export interface WebhookAttempt { at: string; statusCode?: number; latencyMs: number; error?: string }
+export interface WebhookDelivery {
+  id: string; jobId: string; endpointId?: string; url: string; event: WebhookEvent;
+  status: "pending" | "retrying" | "succeeded" | "failed"; attempts: WebhookAttempt[]; nextAttemptAt?: string; createdAt: string; updatedAt: string;
 }
 export interface PromptTemplate {
   templateId: string; kind: "subject" | "camera" | "lighting" | "style"; audience: "social" | "education" | "gamedev" | "any";
@@ -103,6 +113,35 @@ export class Api {
       throw new ApiError(response.status, error.code ?? "http_" + response.status, error.message ?? response.statusText, error.field);
     }
     return data as T;
+  }
+
+  /** The raw streamed answer of ``path`` (server-sent events), resumed after ``lastEventId``. */
+  async stream(path: string, lastEventId: string, signal: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { Accept: "text/event-stream", Authorization: `Bearer ${await this.session.token()}` };
+    if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+    return fetch(this.base + path, { headers, signal });
+  }
+
+  webhookSecret() {
+    return this.call<{ secret: string }>("GET", "/webhooks/secret");
+  }
+  webhookEndpoints() {
+    return this.call<{ endpoints: WebhookEndpoint[] }>("GET", "/webhooks/endpoints");
+  }
+  createWebhookEndpoint(body: { url: string; events: WebhookEvent[] }) {
+    return this.call<WebhookEndpoint & { secret: string }>("POST", "/webhooks/endpoints", body);
+  }
+  deleteWebhookEndpoint(id: string) {
+    return this.call<WebhookEndpoint>("DELETE", `/webhooks/endpoints/${encodeURIComponent(id)}`);
+  }
+  rotateWebhookSecret(id: string) {
+    return this.call<WebhookEndpoint & { secret: string }>("POST", `/webhooks/endpoints/${encodeURIComponent(id)}/rotate`, {});
+  }
+  webhookDeliveries(limit = 20) {
+    return this.call<{ deliveries: WebhookDelivery[]; nextCursor?: string }>("GET", `/webhooks/deliveries?limit=${limit}`);
+  }
+  redeliverWebhook(id: string) {
+    return this.call<WebhookDelivery>("POST", `/webhooks/deliveries/${encodeURIComponent(id)}/redeliver`);
   }
 
   jobs(limit = 20, cursor?: string) {

@@ -5,6 +5,7 @@ import limits from "../limits.json";
 import { href } from "../router";
 import { useApp, useLoad } from "../state";
 import { ErrorBox, Spinner } from "../ui";
+import { Webhooks } from "./Webhooks";
 
 const KIND_LABEL: Record<string, string> = {
   reserve: "Video reserved", refund: "Refund", settle: "Video delivered", grant: "Top-up", monthly: "Monthly credits", admin: "Granted by CineWeave",
@@ -75,6 +76,8 @@ export function Account() {
           </div>
         )}
       </section>
+
+      <Webhooks />
 
       {account.data && account.data.payments.length > 0 && (
         <section class="card">

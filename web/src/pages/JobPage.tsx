@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { ACTIVE, ApiError, type Job, type JobStatus } from "../api";
+import { followJob } from "../events";
 import { STATUS_LABEL, describeProgress, plural, timeLeft, when } from "../format";
 import { href } from "../router";
 import { useApp, useLoad, useNow } from "../state";
@@ -16,8 +17,18 @@ const STEPS: { label: string; reached: JobStatus[] }[] = [
 export function JobPage({ jobId }: { jobId: string }) {
   const { api, setBalance } = useApp();
   const [override, setOverride] = useState<Job | null>(null);
-  const loaded = useLoad(() => api.job(jobId), [api, jobId], 1500, (job) => ACTIVE.includes(job.status));
-  const job = override && loaded.data && override.updatedAt >= loaded.data.updatedAt ? override : loaded.data;
+  // Changes arrive over the job's event stream; if it cannot be had, the page polls instead.
+  const [streamed, setStreamed] = useState<Job | null>(null);
+  const [streamFailed, setStreamFailed] = useState(false);
+  useEffect(() => {
+    const abort = new AbortController();
+    setStreamed(null);
+    setStreamFailed(false);
+    followJob(api, jobId, setStreamed, abort.signal).catch(() => setStreamFailed(true));
+    return () => abort.abort();
+  }, [api, jobId]);
+  const loaded = useLoad(() => api.job(jobId), [api, jobId, streamFailed], 1500, (job) => streamFailed && ACTIVE.includes(job.status));
+  const job = newest(loaded.data, streamed, override);
   const now = useNow(1000);
   const [cancelError, setCancelError] = useState<ApiError | null>(null);
 
@@ -120,13 +131,18 @@ export function JobPage({ jobId }: { jobId: string }) {
   );
 }
 
+/** The latest of the views at hand (a later ``updatedAt`` wins; on a tie, the later argument). */
+function newest(...jobs: (Job | null)[]): Job | null {
+  return jobs.reduce<Job | null>((best, job) => (job && (!best || job.updatedAt >= best.updatedAt) ? job : best), null);
+}
+
 function describe(job: Job): string {
   switch (job.status) {
     case "pending":
     case "reserved":
       return "Reserving credits…";
     case "queued":
-      return "Waiting for a GPU…";
+      return job.queuePosition === undefined ? "Waiting for a GPU…" : queueText(job.queuePosition, job.etaSeconds);
     case "running":
       return "Rendering on the GPU…";
     case "done":
@@ -140,6 +156,13 @@ function describe(job: Job): string {
     default:
       return "Deleted 24 hours after it was made.";
   }
+}
+
+function queueText(ahead: number, etaSeconds?: number): string {
+  const place = ahead === 0 ? "Next in line for a GPU" : `Waiting for a GPU · ${plural(ahead, "video")} ahead`;
+  if (etaSeconds === undefined) return `${place}…`;
+  const eta = etaSeconds < 90 ? plural(Math.max(1, Math.round(etaSeconds)), "second") : plural(Math.round(etaSeconds / 60), "minute");
+  return `${place} · ready in about ${eta}`;
 }
 
 function Timeline({ status }: { status: JobStatus }) {
