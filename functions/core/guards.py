@@ -1,11 +1,11 @@
 """Input guards for job creation: prompt text and uploaded images. Pure, no I/O."""
 
 import io
-import re
 import unicodedata
 
 from PIL import Image, UnidentifiedImageError
 
+from functions.core import content_policy
 from functions.core.errors import InputRejected
 from schemas import image_formats
 from schemas.image_formats import ImageKind
@@ -24,10 +24,8 @@ def clean_prompt(prompt: str, blocked_terms: tuple[str, ...], field: str = "prom
         raise InputRejected("invalid_prompt", f"{field} must be at most {PROMPT_MAX_CHARS} characters", field)
     if any(unicodedata.category(ch) in {"Cc", "Cf"} and ch not in _ALLOWED_CONTROLS for ch in text):
         raise InputRejected("invalid_prompt", f"{field} must not contain control characters", field)
-    lowered = text.casefold()
-    for term in blocked_terms:
-        if re.search(rf"\b{re.escape(term.casefold())}\b", lowered):
-            raise InputRejected("prompt_rejected", f"{field} was rejected by the content policy", field)
+    if content_policy.blocked(text, blocked_terms):
+        raise InputRejected("prompt_rejected", f"{field} was rejected by the content policy", field)
     return text
 
 
