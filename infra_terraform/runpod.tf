@@ -5,7 +5,8 @@
 # serverless ...). `terraform validate` after `terraform init` confirms them against the schema.
 
 locals {
-  wan_weights_dir = "/runpod-volume/Wan2.2-TI2V-5B-Diffusers"
+  wan_weights_dir      = "/runpod-volume/Wan2.2-TI2V-5B-Diffusers"
+  moderation_model_dir = "/runpod-volume/nsfw_image_detection" # Falconsai/nsfw_image_detection (Apache-2.0)
 }
 
 resource "runpod_network_volume" "weights" {
@@ -21,12 +22,14 @@ resource "runpod_template" "worker" {
   disk       = 30
 
   env = {
-    WAN_WEIGHTS_DIR      = local.wan_weights_dir
-    WAN_TINY_FALLBACK    = "false" # production fails loudly without the weights
-    R2_ENDPOINT_URL      = local.r2_endpoint_url
-    R2_BUCKET            = cloudflare_r2_bucket.outputs.name
-    R2_ACCESS_KEY_ID     = var.worker_r2_access_key_id
-    R2_SECRET_ACCESS_KEY = var.worker_r2_secret_access_key
+    WAN_WEIGHTS_DIR          = local.wan_weights_dir
+    WAN_TINY_FALLBACK        = "false" # production fails loudly without the weights
+    MODERATION_MODEL_DIR     = local.moderation_model_dir
+    MODERATION_TINY_FALLBACK = "false" # without the classifier the worker refuses to start: never unmoderated
+    R2_ENDPOINT_URL          = local.r2_endpoint_url
+    R2_BUCKET                = cloudflare_r2_bucket.outputs.name
+    R2_ACCESS_KEY_ID         = var.worker_r2_access_key_id
+    R2_SECRET_ACCESS_KEY     = var.worker_r2_secret_access_key
   }
 }
 

@@ -92,3 +92,23 @@ class GenerationOutput(WireModel):
     seed: int = Field(ge=0, le=MAX_SEED)
     model: str
     timings: dict[str, float] = Field(default_factory=dict)
+
+
+class WorkerFailure(StrEnum):
+    """Failures the worker reports with a code of their own; the failed job carries that code."""
+
+    IMAGE_REFUSED = "image_refused"  # moderation refused the conditioning image (before generation)
+    OUTPUT_REFUSED = "output_refused"  # moderation refused a frame of the video (never uploaded)
+
+
+def failure_text(code: WorkerFailure, message: str) -> str:
+    """The worker's ``{"error": ...}`` for a coded failure: ``[code] message``."""
+    return f"[{code.value}] {message}"
+
+
+def failure_code(text: str) -> tuple[WorkerFailure | None, str]:
+    """``(code, message)`` from an error the worker reported; ``(None, text)`` when it carries no code."""
+    for code in WorkerFailure:
+        if text.startswith(tag := f"[{code.value}] "):
+            return code, text[len(tag):]
+    return None, text

@@ -21,8 +21,8 @@ import runpod
 import torch
 from pydantic import ValidationError
 
-from schemas.generation import GenerationInput
-from worker_image.errors import InvalidInput, ProfileUnavailable
+from schemas.generation import GenerationInput, failure_text
+from worker_image.errors import ContentRefused, InvalidInput, ProfileUnavailable
 from worker_image.settings import WorkerSettings
 from worker_image.worker import VideoWorker
 
@@ -42,6 +42,9 @@ def make_handler(worker: VideoWorker, send_progress: SendProgress = runpod.serve
             output = worker.run(request, on_progress=lambda update: send_progress(job, update.to_wire()))
         except InvalidInput as exc:
             return {"error": f"invalid input: {exc}"}
+        except ContentRefused as exc:
+            log.warning("job %s refused by moderation: %s", request.job_id, exc.message)
+            return {"error": failure_text(exc.code, exc.message)}
         except ProfileUnavailable as exc:
             return {"error": f"profile unavailable: {exc}"}
         except Exception as exc:

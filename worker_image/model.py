@@ -63,7 +63,7 @@ class WanModel:
 def load_model(settings: WorkerSettings) -> WanModel:
     if settings.worker_torch_threads:
         torch.set_num_threads(settings.worker_torch_threads)
-    device = _device(settings)
+    device = device_for(settings)
     if (settings.wan_weights_dir / "model_index.json").is_file():
         text_to_video = _load_real(settings, device)
         label, steps, is_tiny = REAL_MODEL_LABEL, settings.wan_steps, False
@@ -146,7 +146,7 @@ def _build_tiny(settings: WorkerSettings, device: torch.device) -> WanPipeline:
     return WanPipeline(**components, transformer_2=None, boundary_ratio=None, expand_timesteps=True).to(device)
 
 
-def _device(settings: WorkerSettings) -> torch.device:
+def device_for(settings: WorkerSettings) -> torch.device:
     if settings.wan_device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(settings.wan_device)

@@ -29,6 +29,14 @@ Video
 Bucket (R2, S3 API)
     ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY``, ``R2_BUCKET`` (default
     ``cineweave-outputs``); ``R2_MULTIPART_THRESHOLD_MB`` (default 8).
+Moderation (worker_image/moderation.py, nsfw.py)
+    ``MODERATION_MODEL_DIR``    transformers folder of Falconsai/nsfw_image_detection (default
+                                ``/runpod-volume/nsfw_image_detection``).
+    ``MODERATION_TINY_FALLBACK``  without that folder, a tiny random ViT of the same shape that
+                                refuses nothing (default true; set false in production).
+    ``MODERATION_NSFW_THRESHOLD``  refuse an image whose nsfw probability is at least this (default 0.5).
+    ``MODERATION_FRAME_INTERVAL``  judge every Nth frame of the finished video, and its last
+                                (default 24: one a second, 6 / 11 / 16 frames for 5 / 10 / 15 s).
 Conditioning images (always read from the bucket: create_job fetches ``imageUrl`` images)
     ``IMAGE_MAX_BYTES``         largest accepted image (default 10 MB).
     ``IMAGE_MAX_SIDE_PX``       largest accepted image side (default 4096).
@@ -68,6 +76,11 @@ class WorkerSettings(BaseSettings):
     r2_secret_access_key: SecretStr = SecretStr("")
     r2_bucket: str = "cineweave-outputs"
     r2_multipart_threshold_mb: int = Field(default=8, ge=5)
+
+    moderation_model_dir: Path = Path("/runpod-volume/nsfw_image_detection")
+    moderation_tiny_fallback: bool = True
+    moderation_nsfw_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    moderation_frame_interval: int = Field(default=24, ge=1)
 
     image_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     image_max_side_px: int = Field(default=4096, gt=0)

@@ -16,12 +16,13 @@ from PIL import Image
 
 from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationStage
 from schemas.jobs import FPS, Quality, segments_for
-from worker_image import images
+from worker_image import images, moderation
 from worker_image.clip import ClipPlan, render_clip
 from worker_image.encode import Mp4Writer, VideoFacts, verify
 from worker_image.errors import ProfileUnavailable
 from worker_image.generate import VideoGenerator
 from worker_image.model import WanModel, load_fast_model, load_model
+from worker_image.nsfw import load_moderator
 from worker_image.progress import ProgressSink, ProgressTracker
 from worker_image.settings import WorkerSettings
 from worker_image.storage import Bucket, R2Bucket
@@ -43,6 +44,7 @@ class VideoWorker:
         model: WanModel | None = None,
         frame_observers: Sequence[FrameObserver] = (),
         video_checks: Sequence[VideoCheck] = (),
+        moderator: moderation.ImageModerator | None = None,
     ):
         self.settings = settings
         self.bucket = bucket or R2Bucket(
@@ -60,6 +62,7 @@ class VideoWorker:
         self._fast_loaded = False
         self.frame_observers = tuple(frame_observers)
         self.video_checks = tuple(video_checks)
+        self.moderator = moderator  # None: the NSFW classifier of the settings, loaded by setup()
 
     def setup(self) -> None:
         """Load the models (once; later calls do nothing)."""
@@ -68,6 +71,8 @@ class VideoWorker:
         if not self._fast_loaded:
             self.fast_model = load_fast_model(self.settings, self.model)
             self._fast_loaded = True
+        if self.moderator is None:
+            self.moderator = load_moderator(self.settings)
 
     def release_memory(self) -> None:
         """After a failed job: drop the VAE's feature cache and cached GPU blocks."""
@@ -94,6 +99,8 @@ class VideoWorker:
             with tempfile.TemporaryDirectory(prefix="cineweave-", dir=self.settings.worker_tmp_dir) as folder:
                 path = Path(folder) / "video.mp4"
                 self._make_video(VideoGenerator(model), plan, path, facts, progress, timings)
+                with timings.measure("moderateVideo"):
+                    moderation.check_video(self.moderator, path, self.settings.moderation_frame_interval)
                 for check in self.video_checks:
                     check(path, request)
                 progress.begin(GenerationStage.UPLOADING)
@@ -112,6 +119,8 @@ class VideoWorker:
             progress.begin(GenerationStage.LOADING_IMAGE)
             with timings.measure("loadImage"):
                 image = self.image_loader.load(request.image)
+            with timings.measure("moderateImage"):
+                moderation.check_image(self.moderator, image)
         width, height = self.settings.output_size(portrait=image is not None and images.is_portrait(image))
         return ClipPlan(
             prompts=tuple(request.segment_prompts()),

@@ -12,7 +12,7 @@ from functions.core import jobs
 from functions.core.paths import job_path
 from functions.handlers.status_changes import status_changed
 from schemas.documents import JobDoc, JobError
-from schemas.generation import GenerationOutput
+from schemas.generation import GenerationOutput, failure_code
 from schemas.jobs import JobStatus
 from schemas.runpod import RunPodState, RunPodStatus
 
@@ -51,8 +51,9 @@ def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc
     if status.status in _FAILURE_CODES:
         if status.error:
             log.warning("RunPod job %s ended %s: %s", status.id, status.status, status.error, extra={"job_id": job.job_id})
-        message = user_message(status.error) or f"RunPod says {status.status}"
-        return fail(deps, job, _FAILURE_CODES[status.status], message, _gpu_seconds(status))
+        code, message = failure_code(user_message(status.error))
+        code = code.value if code else _FAILURE_CODES[status.status]  # image_refused, output_refused ...
+        return fail(deps, job, code, message or f"RunPod says {status.status}", _gpu_seconds(status))
     if status.status is RunPodState.IN_PROGRESS and job.status is JobStatus.QUEUED:
         now = deps.now()
         running = deps.store.decide(

@@ -503,7 +503,8 @@ def _worker_required_env() -> dict[str, str | None]:
     from pydantic import SecretStr
 
     fields = WorkerSettings.model_fields
-    required: dict[str, str | None] = {"WAN_TINY_FALLBACK": "false"} if "wan_tiny_fallback" in fields else {}
+    # Every tiny fallback (Wan's, the NSFW classifier's) is off in production: noise or no moderation.
+    required: dict[str, str | None] = {name.upper(): "false" for name in fields if name.endswith("_tiny_fallback")}
     for name, info in fields.items():
         default = info.get_default(call_default_factory=True)
         empty_secret = isinstance(default, SecretStr) and not default.get_secret_value()

@@ -157,3 +157,20 @@ def test_a_failed_generation_still_records_the_gpu_time_it_cost(deps):
     job = _job(deps)
     assert (job.status, job.gpu_seconds, job.cost_usd) == (JobStatus.FAILED, 20.0, 0.0232)
     assert _balance(deps) == 3  # refunded all the same
+
+
+@pytest.mark.parametrize("code", ["image_refused", "output_refused"])
+def test_a_job_refused_by_moderation_fails_with_the_moderation_code_and_is_refunded(deps, code):
+    _reserved_job(deps)
+    submission.submit_job(_reserved_event(), deps)
+    assert _balance(deps) == 2  # reserved
+    error = f"[{code}] the conditioning image was refused by moderation (nsfw 0.99)"
+    deps.runpod.statuses["rp-1"] = RunPodStatus(id="rp-1", status=RunPodState.FAILED, error=error, executionTime=3_000)
+
+    settlement.settle_job(_finished("rp-1"), deps)
+
+    job = _job(deps)
+    assert (job.status, job.error.code) == (JobStatus.FAILED, code)
+    assert job.error.message == "the conditioning image was refused by moderation (nsfw 0.99)"
+    assert _balance(deps) == 3
+    assert deps.store.get(f"{user_path('user_a')}/ledger/refund:job_1")["amount"] == 1
