@@ -65,7 +65,7 @@ class Report:
     topups: int = 0
     topup_copies: int = 0
     resent_payment_events: int = 0  # webhooks or payment events the soak itself sent again: must stay 0
-    payment_events_dropped: int = 0  # tapped PaymentNotified never applied (emulator drops, lost in outages)
+    payment_events_dropped: tuple[int, int, int] = (0, 0, 0)  # never applied: messages, distinct events, payments
     reconciler_grants: list[str] = field(default_factory=list)  # payments granted by the payments reconciler
     events_seen: int = 0
     dead_letters: list[dict] = field(default_factory=list)
@@ -100,7 +100,7 @@ class Report:
             f"faults injected       {sum(self.faults.values())}: {', '.join(f'{k} {v}' for k, v in sorted(self.faults.items()))}",
             f"create -> terminal    p50 {self.percentile(0.5):.2f} s, p99 {self.percentile(0.99):.2f} s (n={len(self.latencies_s)})",
             f"events published      {self.events_seen}; payment events published but never applied (dropped):"
-            f" {self.payment_events_dropped}",
+            " {} messages, {} events, of {} payments".format(*self.payment_events_dropped),
             f"dead letters / poison {len(self.dead_letters)}" + "".join(f"\n    {n} x {why}" for why, n in dl.most_common()),
             f"secrets found         {len(self.secrets_found)}  {self.secrets_found[:5] or ''}",
         ]
@@ -350,7 +350,7 @@ class Soak:
         self.tap.close()
 
 
-def payment_repairs(store, events: list[dict], users: list[str]) -> tuple[int, list[str]]:
+def payment_repairs(store, events: list[dict], users: list[str]) -> tuple[tuple[int, int, int], list[str]]:
     """How many tapped payment events were never applied, and which payments the payments
     reconciler granted: those whose grant was written in the commit that applied the reconciler's
     event (one commit, one timestamp)."""
@@ -359,7 +359,7 @@ def payment_repairs(store, events: list[dict], users: list[str]) -> tuple[int, l
     from functions.store import Query
     from schemas.payments import PaymentNotified
 
-    dropped = 0
+    dropped: list[PaymentNotified] = []
     for event in events:
         if event["topic"] != "payment-notified":
             continue
@@ -367,14 +367,16 @@ def payment_repairs(store, events: list[dict], users: list[str]) -> tuple[int, l
             notified = PaymentNotified.model_validate_json(event["data"])
         except ValueError:
             continue  # the soak's own poison
-        dropped += store.get(truelayer_event_path(notified.event_id)) is None
+        if store.get(truelayer_event_path(notified.event_id)) is None:
+            dropped.append(notified)
     granted = []
     for user_id in users:
         for _, entry in store.query(Query(ledger_collection(user_id), where=[("kind", "==", "grant")])):
             record = store.get(truelayer_event_path(payments.reconciled_event_id(entry["paymentId"], "settled")))
             if record and record["processedAt"] == entry["createdAt"]:
                 granted.append(entry["paymentId"])
-    return dropped, granted
+    counts = (len(dropped), len({e.event_id for e in dropped}), len({e.payment_id or e.mandate_id for e in dropped}))
+    return counts, granted
 
 
 class EventTap:

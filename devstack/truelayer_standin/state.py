@@ -55,10 +55,14 @@ class Resource:
     constraints: dict[str, Any] = field(default_factory=dict)
     resource_token: str | None = None
     failure_reason: str | None = None
+    failure_stage: str | None = None
+    moved_at: dict[str, str] = field(default_factory=dict)  # status -> when, shown as TrueLayer's {status}_at fields
 
     def view(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and k not in ("kind", "resource_token")} | {
-            "user": {"id": self.user_id}}
+        """What ``GET /v3/{payments|mandates}/{id}`` answers, in TrueLayer's shape."""
+        hidden = ("kind", "resource_token", "moved_at")
+        return {k: v for k, v in asdict(self).items() if v is not None and k not in hidden} | {
+            f"{status}_at": at for status, at in self.moved_at.items()} | {"user": {"id": self.user_id}}
 
 
 class State:
@@ -117,7 +121,10 @@ class State:
             allowed = (PAYMENT_NEXT if kind == "payment" else MANDATE_NEXT).get(resource.status, set())
             if status not in allowed:
                 raise Problem(409, "Invalid transition", f"{kind} {resource_id} is {resource.status}, cannot become {status}")
+            stage = resource.status
             resource.status, resource.failure_reason = status, reason if status == "failed" else None
+            resource.failure_stage = stage if status == "failed" else None
+            resource.moved_at[status] = now_iso()
             return resource
 
     def all(self, kind: str) -> list[dict[str, Any]]:

@@ -51,6 +51,8 @@ def test_a_settled_top_up_whose_webhook_was_lost_is_granted_once_even_when_the_w
     _tick(deps)
     assert deps.publisher.events == [] and _status_requests(session, payment_id) == 1
     assert_balanced(deps)
+    answer = deps.truelayer.payment(payment_id)  # what the reconciler read: the stand-in answers in TrueLayer's shape
+    assert answer.status == "settled" and {"executed_at", "settled_at"} <= set(answer.model_extra)
 
 
 def test_two_ticks_finding_the_same_settlement_grant_once(deps, standin):
