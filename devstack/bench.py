@@ -4,17 +4,21 @@
 
 Prints p50/p99 of GET /jobs/{id} and GET /credits at N concurrent clients, and from server-side
 timestamps (job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run
-received, webhook received -> job done.
+received, webhook received -> job done, and job done -> its job.succeeded webhook at a receiver on
+loopback (the receiver's clock, the same machine's).
 """
 
 import argparse
+import json
 import platform
+import threading
 import statistics
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -74,6 +78,42 @@ def pipeline_overheads(config: StackConfig, client: CineWeaveClient, jobs: int) 
     return out
 
 
+class WebhookReceiver:
+    """A webhook receiver on loopback: when each job's ``done`` message arrived (``time.time()``)."""
+
+    def __init__(self) -> None:
+        self.done_at: dict[str, float] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if body.get("status") == "done":
+                    receiver.done_at.setdefault(body["jobId"], time.time())
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hooks"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def webhook_latency(client: CineWeaveClient, receiver: WebhookReceiver, job_ids: list[str]) -> dict[str, list[float]]:
+    deadline = time.monotonic() + 60
+    while set(job_ids) - set(receiver.done_at) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lost = set(job_ids) - set(receiver.done_at)
+    assert not lost, f"no job.succeeded webhook for {sorted(lost)}"
+    done_at = {j: datetime.fromisoformat(client.job(j)["history"][-1]["at"]).timestamp() for j in job_ids}
+    return {"job done -> webhook received": [receiver.done_at[j] - done_at[j] for j in job_ids]}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.bench")
     parser.add_argument("--clients", type=int, default=20)
@@ -94,7 +134,13 @@ def main(argv: list[str] | None = None) -> None:
         job_ids = [c.create_job("a job to read", 5)["jobId"] for c in clients]
         for c, job_id in zip(clients, job_ids):
             c.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=60, interval_s=0.05)
-        results = {**api_latency(clients, job_ids, args.requests), **pipeline_overheads(config, clients[0], args.jobs)}
+        receiver = WebhookReceiver()
+        clients[0].json("POST", "/webhooks/endpoints", json={"url": receiver.url, "events": ["job.succeeded"]})
+        overheads = pipeline_overheads(config, clients[0], args.jobs)
+        benchmarked = [j["jobId"] for j in clients[0].jobs(limit=args.jobs)["jobs"]]
+        results = {**api_latency(clients, job_ids, args.requests), **overheads,
+                   **webhook_latency(clients[0], receiver, benchmarked)}
+        receiver.close()
     finally:
         stack.down(config)
 
