@@ -53,6 +53,7 @@ def follow(transport: Transport, job_id: str, get: Callable[[], JobView], done: 
     last_id, failures, latest = None, 0, None
     while failures < STREAM_FAILURES_BEFORE_POLLING:
         try:
+            failures += 1  # a stream that ends without a single event counts as a failure too
             for event in read_events(transport, job_id, last_id, read_timeout_s=min(60, max(1, deadline - time.monotonic()))):
                 last_id, failures, latest = event.id, 0, event.job
                 if on_update:
@@ -64,9 +65,8 @@ def follow(transport: Transport, job_id: str, get: Callable[[], JobView], done: 
         except ApiError as exc:
             if exc.status < 500 and exc.status not in (404, 405, 429):
                 raise  # 401, 403...: polling would be refused the same way
-            failures += 1
         except (requests.ConnectionError, requests.Timeout, ValueError):
-            failures += 1
+            pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} is still {latest.status.value if latest else 'unseen'} after {timeout_s:.0f} s")
     from cineweave_client.polling import poll_until  # the stream is not to be had: poll instead

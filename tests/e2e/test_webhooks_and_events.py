@@ -1,6 +1,8 @@
 """Webhooks to clients and the job event stream, end to end on the local stack: a receiver on
 loopback, verified with the Standard Webhooks library, and the typed client's ``wait``."""
 
+import time
+
 import pytest
 
 from cineweave_client import ApiError, Client, InvalidWebhook, verify_webhook
@@ -26,10 +28,13 @@ def test_a_job_streams_its_statuses_in_order_and_a_receiver_gets_each_event_sign
     client = client_for(user)
     endpoint = client.create_webhook_endpoint(receiver.url())
     assert endpoint.secret.startswith("whsec_")
-    seen = []
+    seen, arrived = [], []
     job = client.create("a paper boat on a pond [slow:1.5]", 5)
-    done = client.wait(job.job_id, timeout_s=60, on_update=lambda j: seen.append(j.status.value))
+    done = client.wait(job.job_id, timeout_s=60, on_update=lambda j: (seen.append(j.status.value), arrived.append(time.time())))
     assert done.status.value == "done" and done.video is not None
+    # The gateway streams (it does not buffer the answer until it ends): the first events came
+    # while the job was still rendering, well before it was done.
+    assert arrived[0] < done.history[-1].at.timestamp() - 1.0, (arrived[0], done.history[-1].at)
     statuses = [s for n, s in enumerate(seen) if n == 0 or seen[n - 1] != s]  # progress events repeat a status
     assert statuses == ["pending", "reserved", "queued", "running", "done"], seen  # every status, in order, ending there
     assert len(seen) > len(statuses), "progress reached the stream as it happened"
