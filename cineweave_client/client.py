@@ -51,14 +51,15 @@ class Client:
         negative_prompt: str | None = None,
         webhook_url: str | None = None,
         webhook_events: Sequence[str] | None = None,
+        quality: str | None = None,
     ) -> CreateJobResponse:
         """Queue a video job. ``image`` is a local PNG/JPEG/WebP to animate (uploaded), ``image_url``
         an https URL; ``aspect_ratio`` ``"16:9"`` or ``"9:16"``; ``negative_prompt`` what to avoid;
-        ``idempotency_key`` makes a retried create return the first job; ``webhook_url`` receives
-        the job's events (``webhook_events``, default all), signed with ``webhook_secret()``."""
+        ``quality`` ``"standard"`` (default) or ``"fast"``; ``idempotency_key`` makes a retried create
+        return the first job; ``webhook_url`` receives the job's events (``webhook_events``, default all), signed with ``webhook_secret()``."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         fields = present(prompt=prompt, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
-                         negativePrompt=negative_prompt, webhookUrl=webhook_url)
+                         negativePrompt=negative_prompt, webhookUrl=webhook_url, quality=quality)
         if webhook_events:
             fields["webhookEvents"] = list(webhook_events) if image is None else ",".join(webhook_events)
         if image is not None:

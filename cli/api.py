@@ -21,11 +21,11 @@ class CineWeaveClient(Transport):
     def create_job(
         self, prompt: str, duration_sec: int, seed: int | None = None, image: Path | None = None,
         image_url: str | None = None, idempotency_key: str | None = None, aspect_ratio: str | None = None,
-        negative_prompt: str | None = None,
+        negative_prompt: str | None = None, quality: str | None = None,
     ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         fields = present(prompt=prompt, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
-                          negativePrompt=negative_prompt)
+                          negativePrompt=negative_prompt, quality=quality)
         if image:
             form = {k: str(v) for k, v in fields.items()}
             with open(image, "rb") as file:

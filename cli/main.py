@@ -74,7 +74,7 @@ def follow(client: Client, job_id: str, out: Path | None, timeout_s: float) -> P
 def cmd_create(args: argparse.Namespace) -> None:
     client = _client()
     created = client.create(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url,
-                            aspect_ratio=args.ratio, negative_prompt=args.negative)
+                            aspect_ratio=args.ratio, negative_prompt=args.negative, quality=args.quality)
     _finish(client, created, args)
 
 
@@ -142,6 +142,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int)
     p.add_argument("--ratio", choices=["16:9", "9:16"], help="frame shape (default: 16:9, or the image's orientation)")
     p.add_argument("--negative", metavar="TEXT", help="what the video should avoid (default: the model's own list)")
+    p.add_argument("--quality", choices=["standard", "fast"],
+                   help="standard (default: 50 steps) or fast (3-step distilled model, where deployed)")
     _follow_options(p)
     p.set_defaults(run=cmd_create)
 

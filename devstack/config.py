@@ -156,6 +156,7 @@ class StackConfig:
             "RUNPOD_API_KEY": self.runpod_api_key,
             "RUNPOD_WEBHOOK_SECRET": self.runpod_webhook_secret,
             "OUTBOUND_LOOPBACK_ONLY": "true",
+            "FAST_WEIGHTS_DEPLOYED": "true",  # the tiny model serves both profiles locally
             **truelayer_functions_env(self.truelayer_url, self.truelayer_keys_dir, self.base_url),
             **self.function_env,
         }

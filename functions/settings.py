@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     image_max_bytes: int = 10 * 1024 * 1024
     image_max_side_px: int = 4096
     image_fetch_timeout_s: float = Field(default=10.0, gt=0, le=30)  # the whole imageUrl fetch, inside create_job
+    # Whether the fast profile's distilled weights are on the workers' volume (Terraform sets both
+    # sides from one variable); without them a fast job is refused at create time.
+    fast_weights_deployed: bool = False
 
     # Outbound HTTP to addresses users name (functions/adapters/public_http.py)
     outbound_loopback_only: bool = False  # the local stack: reach 127.0.0.0/8 and ::1 and nothing else

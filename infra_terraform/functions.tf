@@ -24,7 +24,7 @@ locals {
     # --- HTTP (behind the API gateway; one warm instance each) ---------------------------------
     create_job = {
       trigger   = "http", memory = "512Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 20
-      env       = concat(local.env_http, local.env_firestore, local.env_r2, ["BLOCKED_TERMS", "IMAGE_FETCH_TIMEOUT_S", "IMAGE_MAX_BYTES", "IMAGE_MAX_SIDE_PX", "MAX_ACTIVE_JOBS", "OUTBOUND_LOOPBACK_ONLY"])
+      env       = concat(local.env_http, local.env_firestore, local.env_r2, ["BLOCKED_TERMS", "FAST_WEIGHTS_DEPLOYED", "IMAGE_FETCH_TIMEOUT_S", "IMAGE_MAX_BYTES", "IMAGE_MAX_SIDE_PX", "MAX_ACTIVE_JOBS", "OUTBOUND_LOOPBACK_ONLY"])
       secrets   = local.r2_keys
       publishes = ["job-requested"]
       firestore = true
@@ -45,7 +45,7 @@ locals {
     }
     remix_job = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
-      env       = concat(local.env_http, local.env_firestore, ["BLOCKED_TERMS", "MAX_ACTIVE_JOBS"])
+      env       = concat(local.env_http, local.env_firestore, ["BLOCKED_TERMS", "FAST_WEIGHTS_DEPLOYED", "MAX_ACTIVE_JOBS"])
       secrets   = []
       publishes = ["job-requested"]
       firestore = true
@@ -339,8 +339,9 @@ locals {
     BLOCKED_TERMS                         = join(",", var.blocked_terms)
     IMAGE_MAX_BYTES                       = null
     IMAGE_MAX_SIDE_PX                     = null
-    IMAGE_FETCH_TIMEOUT_S                 = null    # 10 s for the whole imageUrl fetch inside create_job
-    OUTBOUND_LOOPBACK_ONLY                = "false" # explicit: production reaches public https addresses, never loopback
+    IMAGE_FETCH_TIMEOUT_S                 = null                                # 10 s for the whole imageUrl fetch inside create_job
+    OUTBOUND_LOOPBACK_ONLY                = "false"                             # explicit: production reaches public https addresses, never loopback
+    FAST_WEIGHTS_DEPLOYED                 = tostring(var.fast_weights_deployed) # the worker's WAN_FAST_WEIGHTS_DIR follows it
     R2_ENDPOINT_URL                       = local.r2_endpoint_url
     R2_BUCKET                             = cloudflare_r2_bucket.outputs.name
     VIDEO_TTL_HOURS                       = tostring(local.video_ttl_hours)

@@ -7,6 +7,7 @@
 locals {
   wan_weights_dir      = "/runpod-volume/Wan2.2-TI2V-5B-Diffusers"
   moderation_model_dir = "/runpod-volume/nsfw_image_detection" # Falconsai/nsfw_image_detection (Apache-2.0)
+  wan_fast_weights_dir = "/runpod-volume/FastWan2.2-TI2V-5B-FullAttn-Diffusers"
 }
 
 resource "runpod_network_volume" "weights" {
@@ -23,7 +24,8 @@ resource "runpod_template" "worker" {
 
   env = {
     WAN_WEIGHTS_DIR          = local.wan_weights_dir
-    WAN_TINY_FALLBACK        = "false" # production fails loudly without the weights
+    WAN_FAST_WEIGHTS_DIR     = local.wan_fast_weights_dir # read only when var.fast_weights_deployed says it is there
+    WAN_TINY_FALLBACK        = "false"                    # production fails loudly without the weights
     MODERATION_MODEL_DIR     = local.moderation_model_dir
     MODERATION_TINY_FALLBACK = "false" # without the classifier the worker refuses to start: never unmoderated
     R2_ENDPOINT_URL          = local.r2_endpoint_url

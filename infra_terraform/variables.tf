@@ -193,3 +193,9 @@ variable "network_volume_size_gb" {
   type        = number
   default     = 100
 }
+
+variable "fast_weights_deployed" {
+  description = "Whether FastWan2.2-TI2V-5B (the fast profile's distilled weights) is on the network volume. Off: POST /jobs/create refuses quality=fast with a 422."
+  type        = bool
+  default     = false
+}

@@ -8,7 +8,7 @@ from pydantic import Field, HttpUrl
 from schemas.base import WireModel
 from schemas.documents import JobError, JobProgress, LedgerKind, StatusChange
 from schemas.generation import MAX_SEED
-from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage
+from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage, Quality
 from schemas.webhooks import MAX_URL_CHARS, WebhookEvent
 
 PROMPT_MAX_CHARS = 2000
@@ -25,6 +25,8 @@ class CreateJobRequest(WireModel):
     negative_prompt: Prompt | None = None  # absent: the model's default negative prompt
     webhook_url: str | None = Field(default=None, min_length=8, max_length=MAX_URL_CHARS)
     webhook_events: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=len(WebhookEvent))
+    # standard: 50 steps with CFG; fast: the 3-step distilled model (refused where it is not deployed).
+    quality: Quality = Quality.STANDARD
 
 
 class RemixRequest(WireModel):
@@ -63,6 +65,7 @@ class JobView(WireModel):
     prompt: str
     duration_sec: DurationSec
     credits: int
+    quality: Quality = Quality.STANDARD
     seed: int | None = None
     aspect_ratio: AspectRatio | None = None  # absent until known (an image job's is the image's orientation)
     negative_prompt: str | None = None

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 from schemas.base import WireModel
 from schemas.events import TraceId
 from schemas.generation import GenerationOutput, ImageSource
-from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage
+from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage, Quality
 
 
 class Document(WireModel):
@@ -103,6 +103,7 @@ class JobDoc(Document):
     image: ImageSource | None = None
     aspect_ratio: AspectRatio | None = None  # None: the image's orientation, or 16:9 without one
     negative_prompt: str | None = None
+    quality: Quality = Quality.STANDARD
     parent_job_id: str | None = None
     lineage: Lineage | None = None
     created_at: datetime

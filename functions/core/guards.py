@@ -10,6 +10,7 @@ from functions.core.errors import InputRejected
 from schemas import image_formats
 from schemas.image_formats import ImageKind
 from schemas.api import PROMPT_MAX_CHARS
+from schemas.jobs import Quality
 
 _ALLOWED_CONTROLS = {"\n", "\t"}
 
@@ -47,3 +48,10 @@ def check_image(data: bytes, max_bytes: int, max_side_px: int, field: str = "ima
     if max(width, height) > max_side_px:
         raise InputRejected("image_too_large", f"{what} sides must be at most {max_side_px} px", field)
     return kind
+
+
+def check_quality(quality: Quality, fast_weights_deployed: bool) -> None:
+    """``fast`` only where its weights are deployed: refused here rather than failed on the GPU."""
+    if quality is Quality.FAST and not fast_weights_deployed:
+        raise InputRejected("quality_unavailable", "the fast profile is not available here; use quality standard",
+                            "quality")

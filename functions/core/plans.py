@@ -7,6 +7,8 @@ configuration (``Settings``) and the spec's numbers are only the defaults.
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from schemas.jobs import Quality, credits_for
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -22,6 +24,21 @@ PLANS: tuple[Plan, ...] = (
     Plan("studio", "Studio", 500, 5950),
 )
 EXTRA_CREDIT_PRICE_MINOR = 25
+
+# What a clip costs, in credits, per quality profile: 1 credit per 5 s segment in both.
+#
+# Why fast is not cheaper: credits are whole (the ledger reserves, settles and refunds integers),
+# so a 5 s clip cannot cost less than one without changing the ledger's rules; and "1 credit = 5 s"
+# stays one rule a user can learn. A fast clip uses ~1/30 of the denoising compute (3 steps, no
+# CFG, against 50 with CFG), so at 1 credit its margin is the best in the catalogue; that margin
+# carries the standard profile, whose GPU cost per credit is close to the cheapest plan's price
+# per credit (see the cost table in BENCHMARKS.md: bench_gpu prints margin per plan).
+CREDITS_PER_SEGMENT: Mapping[Quality, int] = {Quality.STANDARD: 1, Quality.FAST: 1}
+
+
+def clip_credits(duration_sec: int, quality: Quality) -> int:
+    """The credits a clip of ``duration_sec`` costs in ``quality``."""
+    return credits_for(duration_sec) * CREDITS_PER_SEGMENT[quality]
 
 
 def plan_named(plan_id: str) -> Plan | None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from functions.bootstrap import Deps
 from functions.core import jobs
+from functions.core.plans import clip_credits
 from functions.core.errors import InputRejected
-from functions.core.guards import check_image, clean_prompt
+from functions.core.guards import check_image, check_quality, clean_prompt
 from functions.core.paths import idempotency_path
 from functions.handlers.image_url import check_image_url, fetch_image_url
 from functions.http.body import json_object
@@ -21,7 +22,7 @@ from schemas.api import CreateJobRequest, CreateJobResponse
 from schemas.documents import JobDoc, StatusChange
 from schemas.events import JobRequested
 from schemas.generation import ImageSource
-from schemas.jobs import JobStatus, credits_for
+from schemas.jobs import JobStatus, Quality
 
 log = logging.getLogger(__name__)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -43,6 +44,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
     body, upload = _parse_body(call)
     prompt = clean_prompt(body.prompt, settings.blocked_terms)
     negative = clean_prompt(body.negative_prompt, settings.blocked_terms, "negativePrompt") if body.negative_prompt else None
+    check_quality(body.quality, settings.fast_weights_deployed)
     if body.image_url and upload:
         raise InputRejected("invalid_request", "give either an image upload or imageUrl, not both", "imageUrl")
     if body.image_url:
@@ -64,6 +66,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
         "image": hashlib.sha256(upload.data).hexdigest() if upload else None,
         "aspectRatio": body.aspect_ratio,
         "negativePrompt": negative,
+        "quality": body.quality,
         **({"webhookUrl": body.webhook_url, "webhookEvents": sorted(body.webhook_events or [])} if body.webhook_url else {}),
     })
     if key and (replay := replayed(deps, call.user_id, key, fingerprint)):
@@ -78,7 +81,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
         image = ImageSource(r2_key=f"inputs/{job_id}.{image_kind.extension}")
         deps.storage.put(image.r2_key, upload.data, image_kind.mime)
     job = new_job(call, deps, job_id, prompt=prompt, duration_sec=body.duration_sec, seed=body.seed, image=image,
-                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, webhook_url=body.webhook_url,
+                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, quality=body.quality, webhook_url=body.webhook_url,
                   webhook_events=tuple(e.value for e in dict.fromkeys(body.webhook_events)) if body.webhook_events else None)
     return 202, commit_new_job(deps, job, key, fingerprint)
 
@@ -90,7 +93,7 @@ def new_job(call: Call, deps: Deps, job_id: str, **fields) -> JobDoc:
         job_id=job_id,
         user_id=call.user_id,
         status=JobStatus.PENDING,
-        credits=credits_for(fields["duration_sec"]),
+        credits=clip_credits(fields["duration_sec"], fields.get("quality", Quality.STANDARD)),
         created_at=now,
         updated_at=now,
         trace_id=call.trace.trace_id,  # validated at the edge (functions/http/trace_context.py)

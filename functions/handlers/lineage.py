@@ -7,7 +7,7 @@ image it started from (kept until the parent expires) is still in the bucket.
 
 from functions.bootstrap import Deps
 from functions.core.errors import InputRejected
-from functions.core.guards import clean_prompt
+from functions.core.guards import check_quality, clean_prompt
 from functions.handlers.create_job import commit_new_job, idempotency_key, new_job, new_job_id, replayed, request_hash
 from functions.handlers.jobs_api import owned_job
 from functions.handlers.views import aspect_ratio
@@ -25,6 +25,7 @@ def remix_job(call: Call, deps: Deps) -> Reply:
     prompt = clean_prompt(body.prompt, blocked)
     negative = clean_prompt(body.negative_prompt, blocked, "negativePrompt") if body.negative_prompt else parent.negative_prompt
     usable_parent(parent, deps, "remixed")
+    check_quality(parent.quality, deps.settings.fast_weights_deployed)
     seed = body.seed if body.seed is not None else parent.output.seed
     key = idempotency_key(call)
     fingerprint = request_hash({"remixOf": parent.job_id, "prompt": prompt, "negativePrompt": negative, "seed": seed})
@@ -33,6 +34,7 @@ def remix_job(call: Call, deps: Deps) -> Reply:
     child = new_job(
         call, deps, new_job_id(), prompt=prompt, negative_prompt=negative, seed=seed, duration_sec=parent.duration_sec,
         image=parent.image, aspect_ratio=aspect_ratio(parent), parent_job_id=parent.job_id, lineage="remix",
+        quality=parent.quality,
     )
     return 202, commit_new_job(deps, child, key, fingerprint)
 

@@ -101,6 +101,7 @@ def generation_input(job: JobDoc) -> GenerationInput:
         output_key=f"videos/{job.job_id}.mp4",
         aspect_ratio=job.aspect_ratio,
         negative_prompt=job.negative_prompt,
+        quality=job.quality,
     )
 
 

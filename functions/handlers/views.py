@@ -35,6 +35,7 @@ def job_view(
         prompt=job.prompt,
         duration_sec=job.duration_sec,
         credits=job.credits,
+        quality=job.quality,
         seed=job.output.seed if job.output else job.seed,
         aspect_ratio=aspect_ratio(job),
         negative_prompt=job.negative_prompt,

@@ -4,9 +4,10 @@ import type { Session } from "./auth";
 
 export type JobStatus = "pending" | "reserved" | "queued" | "running" | "done" | "expired" | "rejected" | "failed" | "canceled";
 export type AspectRatio = "16:9" | "9:16";
+export type Quality = "standard" | "fast";
 export type Lineage = "remix" | "extend";
 export interface CreateBody {
-  prompt: string; durationSec: number; seed?: number; aspectRatio?: AspectRatio; negativePrompt?: string;
+  prompt: string; durationSec: number; quality?: Quality; seed?: number; aspectRatio?: AspectRatio; negativePrompt?: string;
 }
 export const ACTIVE: JobStatus[] = ["pending", "reserved", "queued", "running"];
 
@@ -17,6 +18,7 @@ export interface Job {
   prompt: string;
   durationSec: 5 | 10 | 15;
   credits: number;
+  quality: Quality;
   seed?: number;
   aspectRatio?: AspectRatio;
   negativePrompt?: string;

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, type AspectRatio, type CreateBody } from "../api";
+import { ApiError, type AspectRatio, type CreateBody, type Quality } from "../api";
 import limits from "../limits.json";
 import { plural } from "../format";
 import { navigate } from "../router";
@@ -7,9 +7,13 @@ import { useApp } from "../state";
 import { TemplatePicker, applyTemplate } from "./TemplatePicker";
 
 type Duration = 5 | 10 | 15;
-type Field = "prompt" | "durationSec" | "seed" | "image" | "aspectRatio" | "negativePrompt";
+type Field = "prompt" | "durationSec" | "quality" | "seed" | "image" | "aspectRatio" | "negativePrompt";
 type FieldErrors = Partial<Record<Field | "form", string>>;
-const FIELDS: Field[] = ["prompt", "durationSec", "seed", "image", "aspectRatio", "negativePrompt"];
+const FIELDS: Field[] = ["prompt", "durationSec", "quality", "seed", "image", "aspectRatio", "negativePrompt"];
+const QUALITIES: { quality: Quality; label: string; hint: string }[] = [
+  { quality: "standard", label: "Standard", hint: "50 steps · the most detail" },
+  { quality: "fast", label: "Fast", hint: "3 steps · a quick draft, same price" },
+];
 const RATIOS: { ratio: AspectRatio; label: string; hint: string }[] = [
   { ratio: "16:9", label: "Landscape", hint: "1280×704 · YouTube, desktop" },
   { ratio: "9:16", label: "Portrait", hint: "704×1280 · Shorts, Reels, TikTok" },
@@ -22,6 +26,7 @@ export function Create() {
   const { api, balance } = useApp();
   const [prompt, setPrompt] = useState("");
   const [duration, setDuration] = useState<Duration>(5);
+  const [quality, setQuality] = useState<Quality>("standard");
   const [seed, setSeed] = useState("");
   const [image, setImage] = useState<File | null>(null);
   const [ratio, setRatio] = useState<AspectRatio | null>(null); // null: not chosen (an image's own orientation, else 16:9)
@@ -57,6 +62,7 @@ export function Create() {
     setErrors({});
     try {
       const fields: CreateBody = { prompt, durationSec: duration };
+      if (quality !== "standard") fields.quality = quality;
       if (seed.trim() !== "") fields.seed = Number(seed);
       if (ratio) fields.aspectRatio = ratio;
       if (negative.trim() !== "") fields.negativePrompt = negative;
@@ -121,6 +127,21 @@ export function Create() {
             {balance !== null && <> · you have {plural(balance, "credit")}{balance < cost && <span class="warn"> — not enough</span>}</>}
           </p>
           {errors.durationSec && <p class="field-error" role="alert">{errors.durationSec}</p>}
+        </fieldset>
+
+        <fieldset class={`field ${errors.quality ? "invalid" : ""}`}>
+          <legend>Quality</legend>
+          <div class="segmented two" role="radiogroup" data-testid="quality">
+            {QUALITIES.map(({ quality: value, label, hint }) => (
+              <label class={`segment ${quality === value ? "selected" : ""}`} key={value}>
+                <input type="radio" name="quality" value={value} checked={quality === value}
+                  onChange={() => change(setQuality, "quality")(value)} />
+                <span class="segment-main">{label}</span>
+                <span class="segment-sub">{hint}</span>
+              </label>
+            ))}
+          </div>
+          {errors.quality && <p class="field-error" role="alert" data-testid="error-quality">{errors.quality}</p>}
         </fieldset>
 
         <fieldset class={`field ${errors.aspectRatio ? "invalid" : ""}`}>

@@ -117,6 +117,7 @@ export function JobPage({ jobId }: { jobId: string }) {
             <p class="prompt-text">{job.prompt}</p>
             <dl class="facts">
               <dt>Length</dt><dd>{job.durationSec} s · {plural(job.credits, "credit")}</dd>
+              <dt>Quality</dt><dd data-testid="quality">{job.quality === "fast" ? "Fast (3-step draft)" : "Standard"}</dd>
               <dt>Seed</dt><dd>{job.seed ?? "random"}</dd>
               {job.aspectRatio && (<><dt>Frame</dt><dd data-testid="aspect-ratio">{job.aspectRatio}</dd></>)}
               {job.negativePrompt && (<><dt>Avoid</dt><dd data-testid="negative-prompt">{job.negativePrompt}</dd></>)}
