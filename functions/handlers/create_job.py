@@ -81,8 +81,8 @@ def create_job(call: Call, deps: Deps) -> Reply:
         image = ImageSource(r2_key=f"inputs/{job_id}.{image_kind.extension}")
         deps.storage.put(image.r2_key, upload.data, image_kind.mime)
     job = new_job(call, deps, job_id, prompt=prompt, duration_sec=body.duration_sec, seed=body.seed, image=image,
-                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, quality=body.quality, webhook_url=body.webhook_url,
-                  webhook_events=tuple(e.value for e in dict.fromkeys(body.webhook_events)) if body.webhook_events else None)
+                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, quality=body.quality,
+                  webhook_url=body.webhook_url, webhook_events=tuple(e.value for e in dict.fromkeys(body.webhook_events)) if body.webhook_events else None)
     return 202, commit_new_job(deps, job, key, fingerprint)
 
 
