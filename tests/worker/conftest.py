@@ -33,7 +33,7 @@ def _wait_until_answering(url: str, process: subprocess.Popen, timeout_s: float 
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers late
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)  # polling for readiness, not standing in for it
