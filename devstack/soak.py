@@ -42,6 +42,8 @@ SOAK_FUNCTION_ENV = {
     "RUNPOD_STATUS_CACHE_S": "0.5",
     "MAX_ACTIVE_JOBS": "5",
     "PAYMENT_RECONCILE_AFTER_S": "5",  # the payments reconciler repairs lost payment events within the run
+    "RATE_LIMIT_CREATES_PER_MINUTE": "600",  # the soak measures the pipeline, not the rate limits
+    "RATE_LIMIT_READS_PER_SECOND": "200",
 }
 PAYER = {"name": "Soak Tester", "email": "soak@example.com"}
 IN_FLIGHT_PER_USER = 3

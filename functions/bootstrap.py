@@ -72,6 +72,18 @@ class Deps:
         return StatusCache(lambda key_id: self.store.get(api_key_path(key_id)), ttl_s=self.settings.api_key_cache_s)
 
     @cached_property
+    def rate_limiter(self):
+        """Rate limits held in Firestore counters, shared by every instance."""
+        from google.cloud import firestore
+
+        from functions.adapters.rate_counter import FirestoreRateCounter
+        from functions.http.rate_limits import RateLimiter, rules_from
+
+        s = self.settings
+        counter = FirestoreRateCounter(firestore.Client(project=s.gcp_project, database=s.firestore_database))
+        return RateLimiter(counter, rules_from(s), trusted_proxies=s.rate_limit_trusted_proxies)
+
+    @cached_property
     def runpod(self):
         from functions.adapters.runpod import RunPodClient
 

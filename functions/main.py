@@ -37,6 +37,8 @@ def _http(request: flask.Request, name: str, handler: Callable[[Call, Any], Repl
         lambda call: handler(call, d),
         authenticate=lambda token: authenticate(d, token),
         allowed_origins=d.settings.cors_allowed_origins,
+        limiter=d.rate_limiter,
+        upload_max_bytes=d.settings.image_max_bytes,
     )
 
 

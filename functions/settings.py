@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     jwt_leeway_s: int = 5
     admin_user_ids: CommaList = ()
 
+    # Rate limits (functions/http/rate_limits.py): per user and per key, or per client address
+    rate_limit_reads_per_second: int = Field(default=20, ge=1)
+    rate_limit_creates_per_minute: int = Field(default=20, ge=1)
+    rate_limit_writes_per_minute: int = Field(default=60, ge=1)
+    rate_limit_payment_links_per_hour: int = Field(default=20, ge=1)
+    rate_limit_anonymous_per_second: int = Field(default=10, ge=1)  # per client address
+    rate_limit_callbacks_per_second: int = Field(default=50, ge=1)  # providers' webhooks, per address
+    rate_limit_trusted_proxies: int = Field(default=0, ge=0, le=5)  # proxies appending to X-Forwarded-For
+
     # API keys
     api_key_cache_s: float = Field(default=1.0, ge=0, le=5)  # a revoked key is refused on every instance within this
 

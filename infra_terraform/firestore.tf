@@ -25,6 +25,18 @@ resource "google_firestore_field" "ttl" {
   index_config {}
 }
 
+# Rate-limit counters (functions/adapters/rate_counter.py): one document per caller, rule and
+# window, deleted once its window is over.
+resource "google_firestore_field" "rate_limits_ttl" {
+  database   = google_firestore_database.main.name
+  collection = "rateLimits"
+  field      = "expiresAt"
+
+  ttl_config {}
+
+  index_config {}
+}
+
 # Composite indexes for the queries in the code (single-field ones are automatic):
 #   list_jobs, admin list_jobs:  jobs where userId == u [and createdAt in range] order by createdAt desc
 #   admin list_jobs:             jobs where status == s [and createdAt in range] order by createdAt desc

@@ -10,8 +10,9 @@ locals {
   function_names = { for name in keys(local.functions) : name => replace(name, "_", "-") } # also the Cloud Run service names
   source_zip     = "${path.module}/${var.functions_source_zip}"
 
-  # Settings every HTTP function reads through the shared edge (CORS, Clerk tokens, admin list).
-  env_http       = ["ADMIN_USER_IDS", "API_KEY_CACHE_S", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_LIFESPAN_S", "CLERK_JWKS_MAX_STALE_S", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S"]
+  # Settings every HTTP function reads through the shared edge (CORS, Clerk tokens, API keys,
+  # admin list, rate limits).
+  env_http       = ["ADMIN_USER_IDS", "API_KEY_CACHE_S", "CLERK_AUTHORIZED_PARTIES", "CLERK_ISSUER", "CLERK_JWKS_LIFESPAN_S", "CLERK_JWKS_MAX_STALE_S", "CLERK_JWKS_MIN_REFRESH_INTERVAL_S", "CLERK_JWKS_URL", "CORS_ALLOWED_ORIGINS", "JWT_LEEWAY_S", "RATE_LIMIT_ANONYMOUS_PER_SECOND", "RATE_LIMIT_CALLBACKS_PER_SECOND", "RATE_LIMIT_CREATES_PER_MINUTE", "RATE_LIMIT_PAYMENT_LINKS_PER_HOUR", "RATE_LIMIT_READS_PER_SECOND", "RATE_LIMIT_TRUSTED_PROXIES", "RATE_LIMIT_WRITES_PER_MINUTE"]
   env_firestore  = ["FIRESTORE_DATABASE", "GOOGLE_CLOUD_PROJECT"]
   env_r2         = ["R2_BUCKET", "R2_ENDPOINT_URL"]
   env_runpod     = ["RUNPOD_API_BASE", "RUNPOD_ENDPOINT_ID"]
@@ -334,6 +335,13 @@ locals {
     CLERK_JWKS_MAX_STALE_S                = null # 1 h of serving the last keys while Clerk's JWKS is down
     JWT_LEEWAY_S                          = null
     API_KEY_CACHE_S                       = null # 1 s: the bound on a revocation reaching every instance
+    RATE_LIMIT_READS_PER_SECOND           = null # 20 per user (and per key)
+    RATE_LIMIT_CREATES_PER_MINUTE         = null # 20
+    RATE_LIMIT_WRITES_PER_MINUTE          = null # 60
+    RATE_LIMIT_PAYMENT_LINKS_PER_HOUR     = null # 20
+    RATE_LIMIT_ANONYMOUS_PER_SECOND       = null # 10 per client address
+    RATE_LIMIT_CALLBACKS_PER_SECOND       = null # 50 per address (RunPod's and TrueLayer's webhooks)
+    RATE_LIMIT_TRUSTED_PROXIES            = "2"  # API Gateway's front end and Cloud Run's each append to X-Forwarded-For
     ADMIN_USER_IDS                        = join(",", var.admin_user_ids)
     MAX_ACTIVE_JOBS                       = null
     BLOCKED_TERMS                         = join(",", var.blocked_terms)

@@ -22,6 +22,14 @@ TEST_FUNCTION_ENV = {
     "WEBHOOK_RETRY_SCHEDULE_S": "1,1,1",  # retries on the next webhook tick, not minutes later
     "JOB_EVENTS_POLL_S": "0.2",
     "JOB_EVENTS_KEEPALIVE_S": "1",
+    # Every test calls from 127.0.0.1 and polls fast: limits high enough never to be met by
+    # accident, except creates, which tests/e2e/test_rate_limits.py drives past theirs.
+    "RATE_LIMIT_READS_PER_SECOND": "1000",
+    "RATE_LIMIT_CREATES_PER_MINUTE": "30",
+    "RATE_LIMIT_WRITES_PER_MINUTE": "1000",
+    "RATE_LIMIT_PAYMENT_LINKS_PER_HOUR": "1000",
+    "RATE_LIMIT_ANONYMOUS_PER_SECOND": "1000",
+    "RATE_LIMIT_CALLBACKS_PER_SECOND": "1000",
 }
 
 

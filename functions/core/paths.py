@@ -85,3 +85,6 @@ def default_secret_path(user_id: str) -> str:
 
 def delivery_path(webhook_id: str) -> str:
     return f"{WEBHOOK_DELIVERIES}/{webhook_id}"
+
+
+RATE_LIMITS = "rateLimits"  # one counter document per caller, rule and window; expiresAt drives Firestore's TTL

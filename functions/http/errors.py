@@ -47,6 +47,11 @@ def session_required() -> ApiError:
     return ApiError(403, "session_required", "this needs a session token: an API key cannot call it")
 
 
+def too_large(limit: int | None) -> ApiError:
+    size = f"{limit} bytes" if limit else "what this endpoint accepts"
+    return ApiError(413, "body_too_large", f"the request body is larger than {size}")
+
+
 def forbidden() -> ApiError:
     return ApiError(403, "forbidden", "this needs the admin role")
 

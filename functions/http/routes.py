@@ -44,6 +44,11 @@ class Route:
     response: type[BaseModel] | None = None
     status: int = 200
     upload_field: str | None = None  # also accepts multipart/form-data with this file field
+    # The rate-limit rule (functions/http/rate_limits.py); None: "read" for GET, "write" otherwise.
+    rate: str | None = None
+    # The largest body accepted (413 past it, before it is read); None: 16 KiB for POST, none for
+    # GET/DELETE, and for an upload route the image limit plus room for the form.
+    max_body: int | None = None
     query: tuple[QueryParam, ...] = ()
     cache_s: int | None = None  # a public answer the same for everyone: Cache-Control max-age
     stream: bool = False  # answers text/event-stream, each event's data a ``response``
@@ -51,6 +56,13 @@ class Route:
     @property
     def pattern(self) -> re.Pattern[str]:
         return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[A-Za-z0-9_-]{1,64})", self.path) + "$")
+
+    def body_limit(self, upload_max_bytes: int) -> int:
+        if self.max_body is not None:
+            return self.max_body
+        if self.upload_field:
+            return upload_max_bytes + 64 * 1024  # the image plus the form's other fields and framing
+        return 16 * 1024 if self.method in ("POST", "PUT", "PATCH") else 0
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
@@ -61,12 +73,12 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/jobs/create", "create_job", "Create a video job",
-          request=api.CreateJobRequest, response=api.CreateJobResponse, status=202, upload_field="image"),
+          request=api.CreateJobRequest, response=api.CreateJobResponse, status=202, upload_field="image", rate="create"),
     Route("GET", "/jobs", "list_jobs", "List the caller's jobs, newest first", response=api.JobList,
           query=(_limit(20, 100), _JOB_CURSOR)),
     Route("GET", "/jobs/{jobId}", "get_job", "A job's status, progress and video", response=api.JobView),
     Route("POST", "/jobs/{jobId}/remix", "remix_job", "A new clip with a done clip's settings and seed, and a new prompt",
-          request=api.RemixRequest, response=api.CreateJobResponse, status=202),
+          request=api.RemixRequest, response=api.CreateJobResponse, status=202, rate="create"),
     Route("GET", "/jobs/{jobId}/events", "job_events",
           "Server-sent events: the job's view at each change, until it ends (resumable with Last-Event-ID)",
           response=api.JobView, stream=True),
@@ -95,17 +107,19 @@ ROUTES: tuple[Route, ...] = (
           "Mark a payment issue handled (refunded, granted by hand...)", auth="admin", request=operator.ResolveIssueRequest,
           response=payments.PaymentIssueDoc),
     Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public",
+          rate="callback", max_body=256 * 1024,
           query=(QueryParam("jobId", {"type": "string"}, required=True), QueryParam("token", {"type": "string"}, required=True))),
     Route("POST", "/subscribe", "subscribe", "A payment link for a plan's first month (or a mandate to authorise)",
-          request=payments.SubscribeRequest, response=payments.CheckoutResponse, status=201),
+          request=payments.SubscribeRequest, response=payments.CheckoutResponse, status=201, rate="payment"),
     Route("POST", "/topup", "topup", "A payment link for extra credits", request=payments.TopUpRequest,
-          response=payments.CheckoutResponse, status=201),
+          response=payments.CheckoutResponse, status=201, rate="payment"),
     Route("GET", "/account", "get_account", "Plan, renewal date, balance and payment history", response=payments.AccountView),
     Route("POST", "/keys", "create_key", "Create an API key (its secret is shown once)", auth="session",
           request=keys.CreateApiKeyRequest, response=keys.CreatedApiKey, status=201),
     Route("GET", "/keys", "list_keys", "The caller's API keys (never their secrets)", auth="session", response=keys.ApiKeyList),
     Route("DELETE", "/keys/{keyId}", "revoke_key", "Revoke an API key", auth="session", response=keys.ApiKeyView),
-    Route("POST", "/webhooks/truelayer", "truelayer_webhook", "TrueLayer payment and mandate webhooks (signed)", auth="public"),
+    Route("POST", "/webhooks/truelayer", "truelayer_webhook", "TrueLayer payment and mandate webhooks (signed)", auth="public",
+          rate="callback", max_body=64 * 1024),
     Route("GET", "/webhooks/secret", "get_webhook_secret", "The default secret that signs jobs' own webhookUrl deliveries",
           response=webhooks.SecretView),
     Route("POST", "/webhooks/endpoints", "create_webhook_endpoint", "Register a receiver of job events (its secret is shown once)",

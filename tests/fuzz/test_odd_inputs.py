@@ -9,7 +9,7 @@ from schemas.errors import ErrorBody
 pytestmark = pytest.mark.e2e
 
 HUGE = "9" * 5000  # past Python's 4300-digit int() limit
-DEEP = "[" * 100_000 + "]" * 100_000  # past the JSON decoder's recursion limit
+DEEP = "[" * 30_000 + "]" * 30_000  # past the JSON decoder's recursion limit, within the webhooks' 64 KiB
 
 CASES = [
     # (who, method, path, kwargs, expected status)
@@ -27,6 +27,7 @@ CASES = [
     (None, "POST", "/webhooks/runpod?jobId=job_1&token=%C3%A9", {"json": {}}, 401),
     (None, "POST", "/webhooks/runpod?jobId=%ED%A0%80&token=x", {"json": {}}, 401),
     (None, "POST", "/webhooks/truelayer", {"data": DEEP}, 401),
+    (None, "POST", "/webhooks/truelayer", {"data": "[" * (64 * 1024 + 1)}, 413),
 ]
 
 

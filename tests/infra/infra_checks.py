@@ -36,7 +36,8 @@ REQUIRED_INDEXES = {
     ("jobs", (("status", "ASCENDING"), ("expiresAt", "ASCENDING"))): "expiry.expire_videos",
     ("jobs", (("status", "ASCENDING"), ("updatedAt", "ASCENDING"))): "expiry.reconcile_running / reannounce_stalled",
 }
-TTL_FIELDS = {("idempotency", "expiresAt"), ("truelayer_events", "expiresAt")}  # records of processed requests and events
+TTL_FIELDS = {("idempotency", "expiresAt"), ("truelayer_events", "expiresAt"),  # records of processed requests and events
+              ("rateLimits", "expiresAt")}  # rate-limit counters
 
 
 def suggested_entry(needs: Needs) -> str:
