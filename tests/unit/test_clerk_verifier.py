@@ -128,10 +128,13 @@ def test_a_new_key_is_fetched_at_once_but_unknown_kids_cannot_hammer_the_jwks(ke
     assert verifier.verify(keyset.token("k2")).user_id == "user_1"  # rotation: no 30 s cooldown
     fetches = keyset.fetches
     forged = jwt.encode({"sub": "x"}, keyset.keys["k1"], algorithm="RS256", headers={"kid": "forged-kid"})
+    started = time.monotonic()
     for _ in range(20):
         with pytest.raises(InvalidToken):
             verifier.verify(forged)
-    assert keyset.fetches == fetches  # within the interval: no refetch per forged kid
+    # At most one refetch per full interval, however many forged kids (a loaded machine may take
+    # longer than one interval for the 20 verifications).
+    assert keyset.fetches - fetches <= int((time.monotonic() - started) / 0.3)
 
 
 @pytest.mark.parametrize("outage", ["503", "garbage"])

@@ -86,6 +86,8 @@ export interface PaymentIssue {
 export interface TickFailure { step: string; recordId: string; error: string; attempts: number; firstAt: string; lastAt: string }
 export interface OperatorQueue { paymentIssues: PaymentIssue[]; tickFailures: TickFailure[] }
 
+export interface ApiKey { keyId: string; name: string; prefix: string; createdAt: string; lastUsedAt?: string; revokedAt?: string }
+
 export class ApiError extends Error {
   constructor(public status: number, public code: string, message: string, public field?: string) {
     super(message);
@@ -124,6 +126,15 @@ export class Api {
     return fetch(this.base + path, { headers, signal });
   }
 
+  apiKeys() {
+    return this.call<{ keys: ApiKey[] }>("GET", "/keys");
+  }
+  createApiKey(name: string) {
+    return this.call<ApiKey & { key: string }>("POST", "/keys", { name });
+  }
+  revokeApiKey(keyId: string) {
+    return this.call<ApiKey>("DELETE", `/keys/${keyId}`);
+  }
   webhookSecret() {
     return this.call<{ secret: string }>("GET", "/webhooks/secret");
   }

@@ -5,6 +5,7 @@ import limits from "../limits.json";
 import { href } from "../router";
 import { useApp, useLoad } from "../state";
 import { ErrorBox, Spinner } from "../ui";
+import { ApiKeys } from "./ApiKeys";
 import { Webhooks } from "./Webhooks";
 
 const KIND_LABEL: Record<string, string> = {
@@ -76,6 +77,8 @@ export function Account() {
           </div>
         )}
       </section>
+
+      <ApiKeys />
 
       <Webhooks />
 
