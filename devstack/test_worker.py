@@ -8,6 +8,8 @@ Bucket settings come from ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET
 
 Switches in the prompt drive it:
     ``[fail]``    returns ``{"error": ...}``: the job ends FAILED with that error, nothing uploaded.
+    ``[refuse:image_refused]``, ``[refuse:output_refused]``  fails as the real worker does when its
+                  moderation refuses the conditioning image or an output frame (``[code] message``).
     ``[crash]``   raises: the SDK reports FAILED with the exception's type, message and traceback.
     ``[slow:N]``  takes N seconds (a float) before uploading, reporting progress every second;
                   it awaits, so a cancel or timeout (job-stop) interrupts it at once.
@@ -24,12 +26,21 @@ import boto3
 import runpod
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationProgress, GenerationStage
+from schemas.generation import (
+    MAX_SEED,
+    GenerationInput,
+    GenerationOutput,
+    GenerationProgress,
+    GenerationStage,
+    WorkerFailure,
+    failure_text,
+)
 from schemas.jobs import FPS, frames_for, is_portrait
 
 MODEL = "test-handler"
 WIDTH, HEIGHT = 1280, 704
 _SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
+_REFUSE = re.compile(r"\[refuse:([a-z_]+)\]")
 
 PutObject = Callable[[str, bytes], None]
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -52,6 +63,8 @@ def make_handler(put_object: PutObject) -> Handler:
             raise RuntimeError("test handler crashed on purpose ([crash])")
         if "[fail]" in request.prompt:
             return {"error": "test handler failed on purpose ([fail])"}
+        if refuse := _REFUSE.search(request.prompt):
+            return {"error": failure_text(WorkerFailure(refuse[1]), "refused by moderation on purpose (test handler)")}
         _progress(job, GenerationStage.DENOISING, 0)
         if slow := _SLOW.search(request.prompt):
             await _take_time(job, float(slow[1]))

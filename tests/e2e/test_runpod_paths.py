@@ -3,6 +3,7 @@
 After each, the ledger invariant holds: balance == ledger sum, one settle or one refund per job.
 """
 
+import pytest
 import requests
 
 from cli.api import TERMINAL
@@ -34,6 +35,16 @@ def test_a_worker_failure_fails_the_job_and_refunds(make_user, store, runpod_con
     job = _ended(user, user.client.create_job("this will [fail]", 5)["jobId"])
     assert job["status"] == "failed"
     assert job["error"]["code"] == "generation_failed"
+    assert user.client.credits()["balance"] == 1
+    assert_ledger_balanced(store, user.user_id)
+
+
+@pytest.mark.parametrize("code", ["image_refused", "output_refused"])
+def test_a_moderation_refusal_fails_the_job_with_its_own_code_and_refunds(make_user, store, code):
+    user = make_user(credits=1)
+    job = _ended(user, user.client.create_job(f"a harmless prompt [refuse:{code}]", 5)["jobId"])
+    assert (job["status"], job["error"]["code"]) == ("failed", code)
+    assert "refused by moderation" in job["error"]["message"]
     assert user.client.credits()["balance"] == 1
     assert_ledger_balanced(store, user.user_id)
 
