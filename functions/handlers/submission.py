@@ -87,7 +87,10 @@ def _record_queued(deps: Deps, claimed: JobDoc, runpod_job_id: str) -> None:
     if job.runpod_job_id != runpod_job_id:
         # Canceled while we were submitting, or another submitter won: this RunPod job is an orphan.
         log.warning("job %s is %s; canceling orphan RunPod job %s", job.job_id, job.status, runpod_job_id)
-        cancel_quietly(deps, runpod_job_id)
+        if not cancel_quietly(deps, runpod_job_id) and job.status is JobStatus.CANCELED:
+            # Not stopped, and nobody else knows of it: the canceled job keeps it until the tick's
+            # re-announced JobCanceled stops it (as for a cancel whose announcement was lost).
+            deps.store.decide([job_path(job.job_id)], lambda docs: _decide_orphan(docs, job.job_id, runpod_job_id, deps.now()))
 
 
 def generation_input(job: JobDoc) -> GenerationInput:
@@ -133,9 +136,21 @@ def _decide_stopped(docs: Docs, job_id: str, now) -> Decision[None]:
     return Decision([jobs.put(job_path(job_id), job.model_copy(update={"runpod_cancel_pending": False, "updated_at": now}))])
 
 
-def cancel_quietly(deps: Deps, runpod_job_id: str) -> None:
-    """Stop a RunPod job nobody will settle (an orphan); a failure to stop it is only logged."""
+def cancel_quietly(deps: Deps, runpod_job_id: str) -> bool:
+    """Stop a RunPod job nobody will settle (an orphan); false (and logged) if it may still run."""
     try:
         deps.runpod.cancel(runpod_job_id)
-    except (RunPodJobNotFound, RunPodRejected, RunPodUnavailable) as exc:
+    except RunPodJobNotFound:
+        return True  # ended and forgotten already
+    except (RunPodRejected, RunPodUnavailable) as exc:
         log.warning("could not cancel orphan RunPod job %s: %s", runpod_job_id, exc)
+        return False
+    return True
+
+
+def _decide_orphan(docs: Docs, job_id: str, runpod_job_id: str, now) -> Decision[None]:
+    job = jobs.load_job(docs, job_id)
+    if job.status is not JobStatus.CANCELED or job.runpod_job_id is not None:
+        return Decision()
+    flagged = job.model_copy(update={"runpod_job_id": runpod_job_id, "runpod_cancel_pending": True, "updated_at": now})
+    return Decision([jobs.put(job_path(job_id), flagged)])

@@ -37,7 +37,8 @@ REQUIRED_INDEXES = {
     ("jobs", (("status", "ASCENDING"), ("updatedAt", "ASCENDING"))): "expiry.reconcile_running / reannounce_stalled",
 }
 TTL_FIELDS = {("idempotency", "expiresAt"), ("truelayer_events", "expiresAt"),  # records of processed requests and events
-              ("rateLimits", "expiresAt")}  # rate-limit counters
+              ("rateLimits", "expiresAt"),  # rate-limit counters
+              ("tick_failures", "expiresAt")}  # records a clock-tick step skipped (30 days)
 
 
 def suggested_entry(needs: Needs) -> str:

@@ -169,3 +169,30 @@ def test_a_canceled_job_whose_announcement_was_lost_is_stopped_at_runpod_on_a_la
     deps.now.advance(minutes=2)
     _tick(deps)
     assert deps.publisher.events == []  # stopped: nothing more to announce
+
+
+def test_an_orphan_runpod_job_that_would_not_cancel_is_stopped_on_a_later_tick(deps):
+    now = deps.now()
+    job = JobDoc(job_id="job_o", user_id="user_a", status=JobStatus.PENDING, prompt="a storm", duration_sec=5, credits=1,
+                 created_at=now, updated_at=now)
+    deps.store.decide(jobs.create_paths(job, None), lambda docs: jobs.decide_create(docs, job, None, "h", 50))
+    reserve.reserve_credits(JobRequested(job_id="job_o", occurred_at=now), deps)
+    deps.runpod.before_run = lambda: deps.store.decide(  # the owner cancels while /run is in flight
+        jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, "job_o", jobs.Canceled(), now))
+    cancel = deps.runpod.cancel
+
+    def down(job_id):
+        raise RunPodUnavailable("RunPod did not answer")
+
+    deps.runpod.cancel = down
+    submission.submit_job(JobReserved(job_id="job_o", occurred_at=now), deps)
+    assert _job(deps, "job_o").runpod_cancel_pending  # the orphan may still run: the job keeps it
+    deps.runpod.cancel = cancel
+    deps.publisher.events.clear()
+    deps.now.advance(minutes=2)
+
+    _tick(deps)
+
+    (announced,) = [e for e in deps.publisher.events if isinstance(e, JobCanceled)]
+    submission.cancel_generation(announced, deps)
+    assert deps.runpod.canceled == ["rp-1"] and not _job(deps, "job_o").runpod_cancel_pending
