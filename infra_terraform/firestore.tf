@@ -13,11 +13,12 @@ resource "google_firestore_database" "main" {
 # Records kept only to recognise a repeat expire by themselves: Idempotency-Key records
 # (paths.IDEMPOTENCY), processed TrueLayer webhook events (paths.TRUELAYER_EVENTS, retried for
 # up to 72 h), records of events a consumer could not process (event_failures, 30 days) and of
-# records a clock-tick step skipped (tick_failures, 30 days). Firestore deletes a document within
+# records a clock-tick step skipped (tick_failures, 30 days), and webhook deliveries (30 days
+# after their last change). Firestore deletes a document within
 # about a day after its expiresAt; documents without the field stay (payment_issues have none:
 # an operator resolves them). TTL fields need no index.
 resource "google_firestore_field" "ttl" {
-  for_each   = toset(["idempotency", "truelayer_events", "event_failures", "tick_failures"])
+  for_each   = toset(["idempotency", "truelayer_events", "event_failures", "tick_failures", "webhook_deliveries"])
   database   = google_firestore_database.main.name
   collection = each.key
   field      = "expiresAt"

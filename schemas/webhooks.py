@@ -109,6 +109,7 @@ class WebhookDeliveryDoc(Document):
     claim_until: datetime | None = None  # someone is sending it right now, until then
     created_at: datetime
     updated_at: datetime
+    expires_at: datetime | None = None  # Firestore's TTL policy deletes the record after this
 
 
 # --- HTTP bodies --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from schemas.webhooks import EVENT_FOR_STATUS, Attempt, DeliveryStatus, WebhookD
 
 MAX_KEPT_ATTEMPTS = 50
 ERROR_CHARS = 300
+KEEP_FOR = timedelta(days=30)  # a delivery's record, counted from its last change
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def deliveries_for(job: JobDoc, targets: Sequence[Target], body_at, now: datetim
                     webhook_id=webhook_id(job.job_id, status, target.endpoint_id), user_id=job.user_id,
                     job_id=job.job_id, endpoint_id=target.endpoint_id, url=target.url, event=event,
                     body=body_at(index), status=DeliveryStatus.PENDING, next_attempt_at=now, created_at=now,
-                    updated_at=now,
+                    updated_at=now, expires_at=now + KEEP_FOR,
                 ))
     return found
 
@@ -127,7 +128,8 @@ def decide_record(
         return Decision(result=None)
     delivery = WebhookDeliveryDoc.from_document(data)
     attempts = (*delivery.attempts, attempt)[-MAX_KEPT_ATTEMPTS:]
-    changes: dict = {"attempts": attempts, "claim_until": None, "updated_at": now, "next_attempt_at": None}
+    changes: dict = {"attempts": attempts, "claim_until": None, "updated_at": now, "next_attempt_at": None,
+                     "expires_at": now + KEEP_FOR}
     if outcome is Verdict.SUCCEEDED:
         changes["status"] = DeliveryStatus.SUCCEEDED
     elif outcome is Verdict.RETRY and delivery.retries < len(schedule_s):
@@ -146,5 +148,5 @@ def decide_redeliver(docs: Docs, webhook_id_: str, user_id: str, now: datetime) 
         return Decision(result=None)
     delivery = WebhookDeliveryDoc.from_document(data)
     again = delivery.model_copy(update={"status": DeliveryStatus.PENDING, "retries": 0, "next_attempt_at": now,
-                                        "claim_until": None, "updated_at": now})
+                                        "claim_until": None, "updated_at": now, "expires_at": now + KEEP_FOR})
     return Decision([Put(delivery_path(webhook_id_), again.to_document())], again)

@@ -215,8 +215,8 @@ def test_a_gpu_endpoint_without_a_warm_worker_fails(code, infra_copy):
 
 
 def test_a_record_collection_without_ttl_fails(code, infra_copy):
-    edit(infra_copy / "firestore.tf", 'toset(["idempotency", "truelayer_events", "event_failures", "tick_failures"])',
-         'toset(["truelayer_events", "event_failures", "tick_failures"])')
+    edit(infra_copy / "firestore.tf", 'toset(["idempotency", "truelayer_events", "event_failures", "tick_failures", "webhook_deliveries"])',
+         'toset(["truelayer_events", "event_failures", "tick_failures", "webhook_deliveries"])')
     assert "[firestore] idempotency.expiresAt: has no TTL policy" in findings(infra_copy, code, "firestore")
 
 
