@@ -14,6 +14,9 @@ FAULT_FUNCTION_ENV = {
     "SUBMIT_CLAIM_S": "5",  # a submitter killed mid-claim blocks its job this long, not a minute
     "SUBMIT_MAX_ATTEMPTS": "5",
     "WEBHOOK_TIMEOUT_S": "2",  # a hung receiver is given up on after this
+    # As in devstack.soak: the small soak here kills the events host, whose in-flight payment events
+    # the emulator drops; the payments reconciler must repair them within the run, not after 10 min.
+    "PAYMENT_RECONCILE_AFTER_S": "5",
 }
 
 
