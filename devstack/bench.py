@@ -1,6 +1,6 @@
 """Latency of the API and of the pipeline's own overhead, on a fresh local stack (test worker).
 
-    python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30]
+    python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30] [--api-key-cache-s 1]
 
 Prints p50/p99 of GET /jobs/{id} (with a session token, and with an API key) and GET /credits at
 N concurrent clients, and from server-side
@@ -55,22 +55,23 @@ def _timed(call) -> float:
 
 def api_latency(clients: list[CineWeaveClient], key_clients: list[CineWeaveClient], job_ids: list[str],
                 per_client: int) -> dict[str, list[float]]:
-    def hammer(pool_clients: list[CineWeaveClient], n: int, path: str, count: int) -> list[float]:
-        return [_timed(lambda: pool_clients[n].request("GET", path)) for _ in range(count)]
+    def phase(timed_calls) -> list[list[float]]:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            return list(pool.map(timed_calls, range(len(clients))))
 
-    def phase(pool_clients: list[CineWeaveClient], path_of, count: int) -> list[float]:
-        with ThreadPoolExecutor(len(pool_clients)) as pool:
-            runs = pool.map(lambda n: hammer(pool_clients, n, path_of(n), count), range(len(pool_clients)))
-            return [t for ts in runs for t in ts]
+    # Each client alternates its session token and its API key request by request, so both see the
+    # same machine at the same moment (other load on a shared machine moves by the second).
+    def alternate(n: int) -> list[float]:
+        path = f"/jobs/{job_ids[n]}"
+        return [_timed(lambda c=(clients[n], key_clients[n])[i % 2]: c.request("GET", path)) for i in range(2 * per_client)]
 
-    job = lambda n: f"/jobs/{job_ids[n]}"  # noqa: E731
-    results: dict[str, list[float]] = {"GET /jobs/{id}": [], "GET /jobs/{id} with an API key": []}
-    # Session and key phases alternate, half the requests each time, so neither has the warmer machine.
-    for half in (per_client // 2, per_client - per_client // 2):
-        results["GET /jobs/{id}"] += phase(clients, job, half)
-        results["GET /jobs/{id} with an API key"] += phase(key_clients, job, half)
-    results["GET /credits"] = phase(clients, lambda n: "/credits", per_client)
-    return results
+    paired = phase(alternate)
+    return {
+        "GET /jobs/{id}": [t for ts in paired for t in ts[0::2]],
+        "GET /jobs/{id} with an API key": [t for ts in paired for t in ts[1::2]],
+        "GET /credits": [t for ts in phase(lambda n: [_timed(lambda: clients[n].request("GET", "/credits"))
+                                                       for _ in range(per_client)]) for t in ts],
+    }
 
 
 def pipeline_overheads(config: StackConfig, client: CineWeaveClient, jobs: int) -> dict[str, list[float]]:
@@ -132,10 +133,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="requests per client per endpoint")
     parser.add_argument("--jobs", type=int, default=30)
+    parser.add_argument("--api-key-cache-s", help="API_KEY_CACHE_S for this run (the revocation bound; default 1)")
     args = parser.parse_args(argv)
 
     config = StackConfig(base_port=free_base_port(21080), state_dir=Path(tempfile.mkdtemp(prefix="cineweave-bench-")),
-                         worker="test", workers=2, function_env=BENCH_FUNCTION_ENV)
+                         worker="test", workers=2, function_env={
+                             **BENCH_FUNCTION_ENV, **({"API_KEY_CACHE_S": args.api_key_cache_s} if args.api_key_cache_s else {})})
     stack.up(config)
     try:
         issuer = DevIssuer(config.clerk_keys_dir, config.clerk_issuer)
