@@ -1,7 +1,8 @@
 """A trivial RunPod handler for pipeline tests, run by the real SDK loop: ``python -m devstack.test_worker``.
 
 It reads a ``GenerationInput``, reports progress, writes a tiny placeholder (not a video) to the
-bucket at ``outputKey`` and returns a ``GenerationOutput`` with ``model="test-handler"`` (of the
+bucket at ``outputKey``, a real poster and preview beside it (of two flat frames, through the
+worker's own ``Stills``) and returns a ``GenerationOutput`` with ``model="test-handler"`` (of the
 size the real worker would make: 704x1280 for ``aspectRatio`` 9:16, else 1280x704).
 Bucket settings come from ``R2_ENDPOINT_URL``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY``,
 ``R2_BUCKET``; the RunPod ones from ``devstack.runpod_standin.worker_env``.
@@ -23,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import boto3
+import numpy as np
 import runpod
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,15 +36,17 @@ from schemas.generation import (
     GenerationStage,
     WorkerFailure,
     failure_text,
+    still_keys,
 )
 from schemas.jobs import FPS, frames_for, is_portrait
+from worker_image.stills import Stills
 
 MODEL = "test-handler"
 WIDTH, HEIGHT = 1280, 704
 _SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
 _REFUSE = re.compile(r"\[refuse:([a-z_]+)\]")
 
-PutObject = Callable[[str, bytes], None]
+PutObject = Callable[[str, bytes, str], None]  # (key, body, content type)
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -70,8 +74,12 @@ def make_handler(put_object: PutObject) -> Handler:
             await _take_time(job, float(slow[1]))
         _progress(job, GenerationStage.UPLOADING, 90)
         body = f"cineweave test-handler placeholder for job {request.job_id}; not a video\n".encode()
-        await asyncio.to_thread(put_object, request.output_key, body)
+        await asyncio.to_thread(put_object, request.output_key, body, "video/mp4")
         width, height = (HEIGHT, WIDTH) if is_portrait(request.aspect_ratio or "") else (WIDTH, HEIGHT)
+        poster_key, preview_key = still_keys(request.output_key)
+        poster, preview = await asyncio.to_thread(_stills, width, height)
+        await asyncio.to_thread(put_object, poster_key, poster, "image/jpeg")
+        await asyncio.to_thread(put_object, preview_key, preview, "image/webp")
         return GenerationOutput(
             r2_key=request.output_key,
             duration_sec=request.duration_sec,
@@ -82,9 +90,21 @@ def make_handler(put_object: PutObject) -> Handler:
             seed=request.seed if request.seed is not None else random.randint(0, MAX_SEED),
             model=MODEL,
             timings={"totalS": round(time.monotonic() - started, 3)},
+            poster_key=poster_key,
+            preview_key=preview_key,
         ).to_wire()
 
     return handler
+
+
+def _stills(width: int, height: int) -> tuple[bytes, bytes]:
+    """A poster and a preview of two flat frames (violet, then teal) at the clip's size."""
+    stills = Stills(total_frames=2)
+    frames = np.zeros((2, height, width, 3), np.uint8)
+    frames[0] = (124, 58, 237)
+    frames[1] = (20, 184, 166)
+    stills.add(frames)
+    return stills.poster_jpeg(), stills.preview_webp()
 
 
 async def _take_time(job: dict[str, Any], seconds: float) -> None:
@@ -109,8 +129,8 @@ def main() -> None:
         region_name="auto",
     )
 
-    def put_object(key: str, body: bytes) -> None:
-        bucket.put_object(Bucket=settings.bucket, Key=key, Body=body, ContentType="video/mp4")
+    def put_object(key: str, body: bytes, content_type: str) -> None:
+        bucket.put_object(Bucket=settings.bucket, Key=key, Body=body, ContentType=content_type)
 
     runpod.serverless.start({"handler": make_handler(put_object)})
 

@@ -50,6 +50,7 @@ class VideoView(WireModel):
     fps: int
     frames: int
     duration_sec: int
+    model: str | None = None  # what made it: the real model's name, or the tiny random model's label
 
 
 class JobLink(WireModel):
@@ -76,6 +77,9 @@ class JobView(WireModel):
     updated_at: datetime
     progress: JobProgress | None = None
     video: VideoView | None = None
+    poster_url: str | None = None  # presigned like the video: a JPEG frame at the clip's size
+    preview_url: str | None = None  # presigned: a small looping animated WebP
+    content_credentials: bool = False  # the MP4 carries a signed C2PA manifest saying it is AI-made
     # The product spec's flat contract ({status, r2Url, expiresAt, durationSec}) beside the nested
     # view, so a client written to the spec works unchanged: r2Url is video.url.
     r2_url: str | None = None

@@ -92,6 +92,20 @@ class GenerationOutput(WireModel):
     seed: int = Field(ge=0, le=MAX_SEED)
     model: str
     timings: dict[str, float] = Field(default_factory=dict)
+    poster_key: str | None = None  # a JPEG of a frame at the clip's size, beside the MP4
+    preview_key: str | None = None  # a small looping animated WebP
+    content_credentials: bool = False  # the MP4 carries a signed C2PA manifest (AI-made, model, time)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every object of the clip in the bucket: they live and are deleted together."""
+        return tuple(key for key in (self.r2_key, self.poster_key, self.preview_key) if key)
+
+
+def still_keys(output_key: str) -> tuple[str, str]:
+    """Where the poster and the preview of the MP4 at ``output_key`` go: beside it, same prefix."""
+    stem = output_key.removesuffix(".mp4")
+    return f"{stem}.poster.jpg", f"{stem}.preview.webp"
 
 
 class WorkerFailure(StrEnum):

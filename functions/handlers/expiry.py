@@ -54,8 +54,8 @@ def expire_videos(deps: Deps, deadline: Deadline) -> list[Swept]:
     def expire(data: dict) -> None:
         job = JobDoc.from_document(data)
         try:
-            if job.output:
-                deps.storage.delete(job.output.r2_key)
+            for key in job.output.keys if job.output else ():
+                deps.storage.delete(key)  # the MP4, its poster and its preview go together
             if job.image and job.image.r2_key:
                 deps.storage.delete(job.image.r2_key)
         except StorageUnavailable as exc:

@@ -13,13 +13,16 @@ def job_view(
     job: JobDoc, now: datetime, presign=None, progress: JobProgress | None = None, children: tuple[JobDoc, ...] = ()
 ) -> JobView:
     """``presign(key, lifetime) -> url | None`` issues the download link of a done, unexpired video
-    (None: the object is gone, so no link is offered); ``children`` are the jobs made from this one."""
-    video = None
+    (None: the object is gone, so no link is offered), and of its poster and preview; ``children``
+    are the jobs made from this one (remixes, extensions)."""
+    video = poster_url = preview_url = None
     lifetime = min(MAX_URL_LIFETIME, job.expires_at - now) if job.expires_at else None  # never outlives the video
     url = None
     if job.status is JobStatus.DONE and job.output and lifetime and lifetime > timedelta(0) and presign:
         url = presign(job.output.r2_key, lifetime)
     if url and job.output and lifetime:
+        poster_url = presign(job.output.poster_key, lifetime) if job.output.poster_key else None
+        preview_url = presign(job.output.preview_key, lifetime) if job.output.preview_key else None
         video = VideoView(
             url=url,
             url_expires_at=now + lifetime,
@@ -28,6 +31,7 @@ def job_view(
             fps=job.output.fps,
             frames=job.output.frames,
             duration_sec=job.output.duration_sec,
+            model=job.output.model,
         )
     return JobView(
         job_id=job.job_id,
@@ -48,6 +52,9 @@ def job_view(
         progress=progress or job.progress,
         video=video,
         r2_url=video.url if video else None,
+        poster_url=poster_url,
+        preview_url=preview_url,
+        content_credentials=bool(job.output and job.output.content_credentials),
         expires_at=job.expires_at if job.status is JobStatus.DONE else None,
         error=job.error,
         history=list(job.history),

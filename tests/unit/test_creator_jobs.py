@@ -148,3 +148,27 @@ def test_a_remix_prompt_passes_the_same_content_policy(deps):
     done_parent(deps)
     status, answer = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "a forbiddenword"})
     assert status == 422 and answer["error"]["field"] == "prompt" and len(stored_jobs(deps)) == 1
+
+
+def test_a_done_job_shows_its_poster_and_preview_presigned_and_expiry_deletes_them_with_the_video(deps):
+    from functions.handlers.expiry import expire_videos
+    from schemas.generation import still_keys
+
+    poster_key, preview_key = still_keys("videos/job_parent.mp4")
+    assert (poster_key, preview_key) == ("videos/job_parent.poster.jpg", "videos/job_parent.preview.webp")
+    parent = done_parent(deps)
+    output = parent.output.model_copy(update={"poster_key": poster_key, "preview_key": preview_key, "content_credentials": True})
+    deps.store.decide([job_path(parent.job_id)],
+                      lambda docs: Decision([jobs.put(job_path(parent.job_id), parent.model_copy(update={"output": output}))]))
+    for key in output.keys:
+        deps.storage.put(key, b"x", "application/octet-stream")
+    _, view = call(deps, "get_job", "/jobs/job_parent", method="GET")
+    assert view["posterUrl"].startswith(f"https://r2.example/{poster_key}?expires=3600")
+    assert view["previewUrl"].startswith(f"https://r2.example/{preview_key}?expires=3600")
+    assert view["contentCredentials"] is True
+
+    deps.now.advance(hours=25)
+    expire_videos(deps)
+    assert deps.storage.objects == {}
+    _, view = call(deps, "get_job", "/jobs/job_parent", method="GET")
+    assert view["status"] == "expired" and "posterUrl" not in view and "previewUrl" not in view

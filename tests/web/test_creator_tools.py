@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.helpers import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -65,3 +67,27 @@ def test_remix_makes_a_child_with_the_parents_seed_and_the_pages_link_both_ways(
     assert (child["seed"], child["durationSec"], child["lineage"], child["prompt"]) == (4242, 5, "remix", "a blue kite over hills")
     page.click("[data-testid=parent-link]")
     page.wait_for_selector(f"[data-testid=children] a[data-job-id={child_id}]")
+
+
+def test_the_dashboard_shows_each_clips_poster_and_plays_its_preview_on_hover_and_focus(page, sign_in, make_user):
+    user = make_user(credits=1)
+    job_id = user.client.create_job("a lantern festival", 5)["jobId"]
+    wait_until(lambda: user.client.job(job_id)["status"] == "done", what="the job to finish")
+    sign_in(user.user_id)
+    tile = f"[data-job-id={job_id}]"
+    poster = page.wait_for_selector(f"{tile} [data-testid=tile-poster]")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster)
+    assert page.evaluate("img => [img.naturalWidth, img.naturalHeight]", poster) == [1280, 704]  # the clip's size
+    page.hover(tile)
+    preview = page.wait_for_selector(f"{tile} [data-testid=tile-preview]")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview)  # the WebP loads
+    assert "preview.webp" in preview.get_attribute("src")
+    page.mouse.move(0, 0)
+    page.wait_for_selector(f"{tile} [data-testid=tile-poster]")
+    page.focus(tile)
+    page.wait_for_selector(f"{tile} [data-testid=tile-preview]")
+
+    page.click(tile)
+    page.wait_for_selector("[data-testid=video]")
+    assert "poster.jpg" in page.get_attribute("[data-testid=video]", "poster")
+    assert page.inner_text("[data-testid=provenance]").startswith("AI-made")

@@ -28,7 +28,10 @@ export interface Job {
   createdAt: string;
   updatedAt: string;
   progress?: JobProgress;
-  video?: { url: string; urlExpiresAt: string; width: number; height: number; fps: number; frames: number; durationSec: number };
+  video?: { url: string; urlExpiresAt: string; width: number; height: number; fps: number; frames: number; durationSec: number; model?: string };
+  posterUrl?: string;
+  previewUrl?: string;
+  contentCredentials?: boolean;
   expiresAt?: string;
   error?: { code: string; message: string };
   history: { status: JobStatus; at: string }[];

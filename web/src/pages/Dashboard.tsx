@@ -1,4 +1,4 @@
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ACTIVE, type Job } from "../api";
 import { ago, plural } from "../format";
 import { href } from "../router";
@@ -56,10 +56,16 @@ export function Dashboard() {
 }
 
 function JobTile({ job, now }: { job: Job; now: number }) {
+  const [moving, setMoving] = useState(false); // the preview plays while the tile is hovered or focused
+  const still = moving && job.previewUrl ? job.previewUrl : job.posterUrl;
+  const show = () => setMoving(true);
+  const hide = () => setMoving(false);
   return (
     <li>
-      <a class={`job-tile status-${job.status}`} href={href(`/jobs/${job.jobId}`)} data-job-id={job.jobId}>
+      <a class={`job-tile status-${job.status}`} href={href(`/jobs/${job.jobId}`)} data-job-id={job.jobId}
+        onMouseEnter={show} onMouseLeave={hide} onFocus={show} onBlur={hide}>
         <div class="job-tile-frame" aria-hidden="true">
+          {still && <img class="job-tile-still" src={still} alt="" loading="lazy" data-testid={moving && job.previewUrl ? "tile-preview" : "tile-poster"} />}
           <span class="job-tile-duration">{job.durationSec}s</span>
         </div>
         <div class="job-tile-body">

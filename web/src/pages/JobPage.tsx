@@ -104,6 +104,12 @@ export function JobPage({ jobId }: { jobId: string }) {
               </div>
             )}
             {job.status === "canceled" && !job.error && <p class="small muted">Canceled — your credits were refunded.</p>}
+            {job.video && (
+              <p class="small provenance" data-testid="provenance">
+                {job.contentCredentials ? "AI-made, with Content Credentials" : "AI-made"}
+                {job.video.model && <span class="muted"> · {job.video.model}</span>}
+              </p>
+            )}
             {job.status === "done" && job.video && <RemixForm key={job.jobId} job={job} />}
             {active && (
               <button class="ghost danger full" onClick={cancel} data-testid="cancel">
@@ -187,6 +193,7 @@ function Screen({ job }: { job: Job }) {
         <video
           key={job.video.url}
           src={job.video.url}
+          poster={job.posterUrl}
           controls
           playsInline
           preload="metadata"
