@@ -123,6 +123,10 @@ class StackConfig:
         return f"http://127.0.0.1:{self.truelayer_port}"
 
     @property
+    def c2pa_test_ca_dir(self) -> Path:
+        return self.state_dir / "c2pa"
+
+    @property
     def truelayer_keys_dir(self) -> Path:
         return self.state_dir / "truelayer"
 

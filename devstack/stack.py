@@ -125,6 +125,7 @@ def start_worker(config: StackConfig, n: int = 0) -> int:
         **config.bucket_env(),
         **worker_env(config.runpod_url, pod_id=f"local-worker-{n + 1}", log_level="WARN"),
         "HOME": str(config.state_dir / "worker-home"),  # no ~/.runpod/config.toml may override the key
+        "C2PA_TEST_CA_DIR": str(config.c2pa_test_ca_dir),  # the local test CA: ca.pem validates the videos
         **config.worker_extra_env,
     }
     return processes.spawn(f"worker-{n + 1}", [PYTHON, "-m", module], env, config.state_dir, ROOT)

@@ -17,3 +17,5 @@ worker_image          = "ghcr.io/cineweave/worker@sha256:00000000000000000000000
 # }
 # worker_r2_access_key_id     = "..."  # worker's R2 token: object read & write on the bucket
 # worker_r2_secret_access_key = "..."
+# worker_c2pa_cert_chain_pem  = "..."  # C2PA signing chain (PEM, leaf first) and its ES256 key
+# worker_c2pa_private_key_pem = "..."

@@ -1,4 +1,5 @@
-# Videos (videos/) and uploaded input images (inputs/) live one day. expire_jobs deletes them when
+# Videos (videos/, with each clip's poster and preview beside its MP4) and uploaded input images
+# (inputs/) live one day. expire_jobs deletes them when
 # the job expires (VIDEO_TTL_HOURS); the lifecycle rule is the backstop for anything it misses.
 
 locals {

@@ -32,6 +32,10 @@ resource "runpod_template" "worker" {
     R2_BUCKET                = cloudflare_r2_bucket.outputs.name
     R2_ACCESS_KEY_ID         = var.worker_r2_access_key_id
     R2_SECRET_ACCESS_KEY     = var.worker_r2_secret_access_key
+    # Content Credentials: production signs with its own certificate, never the local test CA.
+    C2PA_CERT_CHAIN_PEM   = var.worker_c2pa_cert_chain_pem
+    C2PA_PRIVATE_KEY_PEM  = var.worker_c2pa_private_key_pem
+    C2PA_TEST_CREDENTIALS = "false"
   }
 }
 

@@ -152,6 +152,18 @@ variable "worker_r2_secret_access_key" {
   sensitive   = true
 }
 
+variable "worker_c2pa_cert_chain_pem" {
+  description = "PEM certificate chain (leaf first, no root) that signs every video's C2PA Content Credentials."
+  type        = string
+  sensitive   = true
+}
+
+variable "worker_c2pa_private_key_pem" {
+  description = "PEM ES256 private key of worker_c2pa_cert_chain_pem's leaf."
+  type        = string
+  sensitive   = true
+}
+
 variable "runpod_gpu_type_ids" {
   description = "GPU types for the endpoint, in order of preference."
   type        = list(string)

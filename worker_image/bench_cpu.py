@@ -46,6 +46,11 @@ class FolderBucket:
     def read(self, key: str, max_bytes: int) -> bytes:
         return (self.folder / key).read_bytes()
 
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        target = self.folder / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
 
 class StepClock:
     """Records when each denoising step ends, from the worker's own progress updates."""

@@ -43,8 +43,9 @@ class SegmentSpec:
 class VideoGenerator:
     """One job's use of a ``WanModel``: prompt embeddings are encoded once per distinct prompt."""
 
-    def __init__(self, model: WanModel):
+    def __init__(self, model: WanModel, negative_prompt: str | None = None):
         self._model = model
+        self._negative_prompt = negative_prompt or NEGATIVE_PROMPT  # absent: Wan's own default
         self._embeddings: dict[str, tuple[torch.Tensor, torch.Tensor | None]] = {}
 
     @torch.no_grad()
@@ -84,7 +85,7 @@ class VideoGenerator:
             with timings.measure("encodePrompt"):
                 self._embeddings[prompt] = model.text_to_video.encode_prompt(
                     prompt=prompt,
-                    negative_prompt=NEGATIVE_PROMPT,
+                    negative_prompt=self._negative_prompt,
                     do_classifier_free_guidance=model.guidance_scale > 1.0,
                     max_sequence_length=MAX_TEXT_TOKENS,
                     device=model.device,

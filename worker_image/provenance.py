@@ -7,6 +7,8 @@ using a certificate chain and private key from the worker's settings: locally a 
 made by ``make_test_credentials``, in production a secret.
 """
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +31,17 @@ class SigningCredentials:
     cert_chain_pem: bytes
     private_key_pem: bytes
     timestamp_url: str | None = None  # an RFC 3161 time-stamp authority; None locally (no network)
+
+
+def credentials_from(cert_chain_pem: str, private_key_pem: str, timestamp_url: str | None, test_ca_dir: Path | None
+                     ) -> SigningCredentials:
+    """The configured certificate and key; without them, the local test CA's leaf in ``test_ca_dir``
+    (None: test credentials are not allowed, so a missing certificate is a deployment fault)."""
+    if cert_chain_pem and private_key_pem:
+        return SigningCredentials(cert_chain_pem.encode(), private_key_pem.encode(), timestamp_url)
+    if test_ca_dir is None:
+        raise ProvenanceFailed("no C2PA signing certificate is configured (C2PA_CERT_CHAIN_PEM, C2PA_PRIVATE_KEY_PEM)")
+    return make_test_credentials(test_ca_dir)[0]
 
 
 def manifest(model: str, created_at: datetime) -> dict:
@@ -101,16 +114,22 @@ def make_test_credentials(folder: Path, now: datetime | None = None) -> tuple[Si
     """A throwaway CA and an ES256 leaf for the local stack and tests: ``(credentials, ca_pem)``.
 
     Written to ``folder`` (``ca.pem``, ``chain.pem``, ``leaf.key``) and reused while they are there.
+    The three appear together or not at all: made in a folder beside it, then renamed into place, so
+    workers starting at once agree on one CA.
     """
-    paths = {name: folder / name for name in ("ca.pem", "chain.pem", "leaf.key")}
-    if not all(p.exists() for p in paths.values()):
-        folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "leaf.key").exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        draft = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         ca_pem, chain_pem, key_pem = _issue(now or datetime.now(UTC))
         for name, data in (("ca.pem", ca_pem), ("chain.pem", chain_pem), ("leaf.key", key_pem)):
-            paths[name].write_bytes(data)
-        paths["leaf.key"].chmod(0o600)
-    credentials = SigningCredentials(paths["chain.pem"].read_bytes(), paths["leaf.key"].read_bytes())
-    return credentials, paths["ca.pem"].read_bytes()
+            (draft / name).write_bytes(data)
+        (draft / "leaf.key").chmod(0o600)
+        try:
+            draft.rename(folder)
+        except OSError:  # another process got there first: use its CA
+            shutil.rmtree(draft, ignore_errors=True)
+    credentials = SigningCredentials((folder / "chain.pem").read_bytes(), (folder / "leaf.key").read_bytes())
+    return credentials, (folder / "ca.pem").read_bytes()
 
 
 def _issue(now: datetime) -> tuple[bytes, bytes, bytes]:

@@ -37,11 +37,19 @@ Moderation (worker_image/moderation.py, nsfw.py)
     ``MODERATION_NSFW_THRESHOLD``  refuse an image whose nsfw probability is at least this (default 0.5).
     ``MODERATION_FRAME_INTERVAL``  judge every Nth frame of the finished video, and its last
                                 (default 24: one a second, 6 / 11 / 16 frames for 5 / 10 / 15 s).
+Content Credentials (C2PA; every MP4 is signed, see provenance.py)
+    ``C2PA_CERT_CHAIN_PEM``     the signing certificate chain, PEM, leaf first (production: a secret).
+    ``C2PA_PRIVATE_KEY_PEM``    its ES256 private key, PEM (a secret).
+    ``C2PA_TIMESTAMP_URL``      an RFC 3161 time-stamp authority (default: none).
+    ``C2PA_TEST_CREDENTIALS``   without a certificate, sign with a throwaway local test CA (default
+                                ``true``; set ``false`` in production, where a missing one stops the worker).
+    ``C2PA_TEST_CA_DIR``        where that test CA and its leaf are kept (default: the temp dir).
 Conditioning images (always read from the bucket: create_job fetches ``imageUrl`` images)
     ``IMAGE_MAX_BYTES``         largest accepted image (default 10 MB).
     ``IMAGE_MAX_SIDE_PX``       largest accepted image side (default 4096).
 """
 
+import tempfile
 from pathlib import Path
 from typing import Literal
 
@@ -81,6 +89,11 @@ class WorkerSettings(BaseSettings):
     moderation_tiny_fallback: bool = True
     moderation_nsfw_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     moderation_frame_interval: int = Field(default=24, ge=1)
+    c2pa_cert_chain_pem: SecretStr = SecretStr("")
+    c2pa_private_key_pem: SecretStr = SecretStr("")
+    c2pa_timestamp_url: str | None = None
+    c2pa_test_credentials: bool = True
+    c2pa_test_ca_dir: Path | None = None
 
     image_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     image_max_side_px: int = Field(default=4096, gt=0)
@@ -92,6 +105,9 @@ class WorkerSettings(BaseSettings):
         if value % 32:
             raise ValueError(f"must be a multiple of 32, got {value}")
         return value
+
+    def test_ca_dir(self) -> Path:
+        return self.c2pa_test_ca_dir or Path(self.worker_tmp_dir or tempfile.gettempdir()) / "cineweave-c2pa-test"
 
     def output_size(self, portrait: bool) -> tuple[int, int]:
         """``(width, height)`` of the video for the given orientation."""

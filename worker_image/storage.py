@@ -1,4 +1,5 @@
-"""The worker's R2 bucket (S3 API through boto3): input images in, finished MP4s out."""
+"""The worker's R2 bucket (S3 API through boto3): input images in, finished MP4s (and their
+posters and previews) out."""
 
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +21,8 @@ class Bucket(Protocol):
     def read(self, key: str, max_bytes: int) -> bytes: ...
 
     def upload_video(self, path: Path, key: str) -> None: ...
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
 
 class R2Bucket:
@@ -72,3 +75,7 @@ class R2Bucket:
         self.client.upload_file(
             str(path), self.bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=self._transfer
         )
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """A small object (a poster, a preview) in one request."""
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)

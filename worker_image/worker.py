@@ -8,15 +8,16 @@ to report. Dependencies (bucket, image loader) are injected; the defaults come f
 import random
 import tempfile
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationStage
-from schemas.jobs import FPS, Quality, segments_for
-from worker_image import images, moderation
+from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, GenerationStage, still_keys
+from schemas.jobs import FPS, Quality, is_portrait, segments_for
+from worker_image import images, moderation, provenance
 from worker_image.clip import ClipPlan, render_clip
 from worker_image.encode import Mp4Writer, VideoFacts, verify
 from worker_image.errors import ProfileUnavailable
@@ -25,6 +26,7 @@ from worker_image.model import WanModel, load_fast_model, load_model
 from worker_image.nsfw import load_moderator
 from worker_image.progress import ProgressSink, ProgressTracker
 from worker_image.settings import WorkerSettings
+from worker_image.stills import Stills
 from worker_image.storage import Bucket, R2Bucket
 from worker_image.timings import Timings
 
@@ -63,9 +65,16 @@ class VideoWorker:
         self.frame_observers = tuple(frame_observers)
         self.video_checks = tuple(video_checks)
         self.moderator = moderator  # None: the NSFW classifier of the settings, loaded by setup()
+        self.credentials: provenance.SigningCredentials | None = None
 
     def setup(self) -> None:
-        """Load the models (once; later calls do nothing)."""
+        """Load the models and the signing credentials (once; later calls do nothing)."""
+        if self.credentials is None:
+            s = self.settings
+            self.credentials = provenance.credentials_from(
+                s.c2pa_cert_chain_pem.get_secret_value(), s.c2pa_private_key_pem.get_secret_value(), s.c2pa_timestamp_url,
+                s.test_ca_dir() if s.c2pa_test_credentials else None,
+            )
         if self.model is None:
             self.model = load_model(self.settings)
         if not self._fast_loaded:
@@ -96,21 +105,28 @@ class VideoWorker:
         with timings.measure("total"):
             plan = self._plan(request, progress, timings)
             facts = VideoFacts(frames=plan.frames, width=plan.width, height=plan.height, fps=Fraction(FPS))
+            stills = Stills(plan.frames)
+            poster_key, preview_key = still_keys(request.output_key)
             with tempfile.TemporaryDirectory(prefix="cineweave-", dir=self.settings.worker_tmp_dir) as folder:
                 path = Path(folder) / "video.mp4"
-                self._make_video(VideoGenerator(model), plan, path, facts, progress, timings)
+                generator = VideoGenerator(model, negative_prompt=request.negative_prompt)
+                self._make_video(generator, plan, path, facts, stills, model.label, progress, timings)
                 with timings.measure("moderateVideo"):
                     moderation.check_video(self.moderator, path, self.settings.moderation_frame_interval)
                 for check in self.video_checks:
                     check(path, request)
                 progress.begin(GenerationStage.UPLOADING)
+                with timings.measure("stills"):
+                    poster, preview = stills.poster_jpeg(), stills.preview_webp()
                 with timings.measure("upload"):
                     self.bucket.upload_video(path, request.output_key)
+                    self.bucket.put(poster_key, poster, "image/jpeg")
+                    self.bucket.put(preview_key, preview, "image/webp")
         progress.complete()
         return GenerationOutput(
             r2_key=request.output_key, duration_sec=request.duration_sec, frames=facts.frames,
             width=facts.width, height=facts.height, fps=FPS, seed=plan.seed, model=model.label,
-            timings=timings.as_wire(),
+            timings=timings.as_wire(), poster_key=poster_key, preview_key=preview_key, content_credentials=True,
         )
 
     def _plan(self, request: GenerationInput, progress: ProgressTracker, timings: Timings) -> ClipPlan:
@@ -121,7 +137,9 @@ class VideoWorker:
                 image = self.image_loader.load(request.image)
             with timings.measure("moderateImage"):
                 moderation.check_image(self.moderator, image)
-        width, height = self.settings.output_size(portrait=image is not None and images.is_portrait(image))
+        # An asked-for frame wins (an image is then centre-cropped to it); else the image's orientation.
+        portrait = is_portrait(request.aspect_ratio) if request.aspect_ratio else image is not None and images.is_portrait(image)
+        width, height = self.settings.output_size(portrait=portrait)
         return ClipPlan(
             prompts=tuple(request.segment_prompts()),
             width=width,
@@ -131,15 +149,18 @@ class VideoWorker:
         )
 
     def _make_video(
-        self, generator: VideoGenerator, plan: ClipPlan, path: Path, facts: VideoFacts, progress: ProgressTracker,
-        timings: Timings,
+        self, generator: VideoGenerator, plan: ClipPlan, path: Path, facts: VideoFacts, stills: Stills, model_label: str,
+        progress: ProgressTracker, timings: Timings,
     ) -> None:
-        """Every segment streams its frames into one H.264 encoder; then the file is checked."""
+        """Every segment streams its frames into one H.264 encoder (and the poster and preview take
+        theirs on the way); the file is signed with its Content Credentials, then checked."""
         settings = self.settings
-        with Mp4Writer(path, facts.width, facts.height, FPS, settings.video_x264_preset, settings.video_x264_crf) as mp4:
+        unsigned = path.with_name("unsigned.mp4")
+        with Mp4Writer(unsigned, facts.width, facts.height, FPS, settings.video_x264_preset, settings.video_x264_crf) as mp4:
 
             def write(chunk: np.ndarray) -> None:
                 mp4.write(chunk)
+                stills.add(chunk)
                 for observe in self.frame_observers:
                     observe(chunk)
 
@@ -147,5 +168,8 @@ class VideoWorker:
             progress.begin(GenerationStage.ENCODING_VIDEO)
             with timings.measure("encodeVideo"):
                 mp4.close()
+        with timings.measure("signVideo"):
+            provenance.sign_video(unsigned, path, self.credentials, model_label, datetime.now(UTC))
+            unsigned.unlink()
         with timings.measure("verifyVideo"):
             verify(path, facts)

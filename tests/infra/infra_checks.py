@@ -505,8 +505,10 @@ def _worker_required_env() -> dict[str, str | None]:
     from pydantic import SecretStr
 
     fields = WorkerSettings.model_fields
-    # Every tiny fallback (Wan's, the NSFW classifier's) is off in production: noise or no moderation.
-    required: dict[str, str | None] = {name.upper(): "false" for name in fields if name.endswith("_tiny_fallback")}
+    # Every tiny fallback (Wan's, the NSFW classifier's) is off in production: noise or no moderation;
+    # so are the local test credentials of C2PA (they would hide a missing signing secret).
+    required: dict[str, str | None] = {name.upper(): "false" for name in fields
+                                       if name.endswith("_tiny_fallback") or name == "c2pa_test_credentials"}
     for name, info in fields.items():
         default = info.get_default(call_default_factory=True)
         empty_secret = isinstance(default, SecretStr) and not default.get_secret_value()

@@ -76,6 +76,7 @@ def bucket_name(s3: Any) -> str:
 def settings_for(s3_url: str, bucket_name: str, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., WorkerSettings]:
     """Settings for the tiny model at a small size; keyword arguments override."""
     missing_weights = tmp_path_factory.mktemp("weights") / "absent"
+    test_ca = tmp_path_factory.mktemp("c2pa") / "ca"  # made on first use, shared by the session's workers
 
     def make(**overrides: Any) -> WorkerSettings:
         values = {
@@ -87,6 +88,7 @@ def settings_for(s3_url: str, bucket_name: str, tmp_path_factory: pytest.TempPat
             "r2_access_key_id": "test",
             "r2_secret_access_key": "test",
             "r2_bucket": bucket_name,
+            "c2pa_test_ca_dir": test_ca,
             **SMALL,
             **overrides,
         }

@@ -149,6 +149,9 @@ class _OutOfMemoryOnce:
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 3.75 GiB.\nmore details")
         self.real.upload_video(path, key)
 
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.real.put(key, data, content_type)
+
 
 def test_out_of_memory_fails_the_job_with_the_reason_and_the_next_job_runs(worker, settings_for, s3, bucket_name):
     flaky = VideoWorker(settings_for(), bucket=_OutOfMemoryOnce(worker.bucket), model=worker.model)
