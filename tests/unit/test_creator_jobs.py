@@ -151,7 +151,8 @@ def test_a_remix_prompt_passes_the_same_content_policy(deps):
 
 
 def test_a_done_job_shows_its_poster_and_preview_presigned_and_expiry_deletes_them_with_the_video(deps):
-    from functions.handlers.expiry import expire_videos
+    from functions.handlers.expiry import expire_jobs
+    from schemas.events import ClockTicked
     from schemas.generation import still_keys
 
     poster_key, preview_key = still_keys("videos/job_parent.mp4")
@@ -168,7 +169,7 @@ def test_a_done_job_shows_its_poster_and_preview_presigned_and_expiry_deletes_th
     assert view["contentCredentials"] is True
 
     deps.now.advance(hours=25)
-    expire_videos(deps)
+    expire_jobs(ClockTicked(occurred_at=deps.now()), deps)
     assert deps.storage.objects == {}
     _, view = call(deps, "get_job", "/jobs/job_parent", method="GET")
     assert view["status"] == "expired" and "posterUrl" not in view and "previewUrl" not in view
