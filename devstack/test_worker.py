@@ -38,7 +38,7 @@ from schemas.generation import (
     failure_text,
     still_keys,
 )
-from schemas.jobs import FPS, frames_for, is_portrait
+from schemas.jobs import FPS, frames_after, frames_for, is_portrait
 from worker_image.stills import Stills
 
 MODEL = "test-handler"
@@ -80,10 +80,11 @@ def make_handler(put_object: PutObject) -> Handler:
         poster, preview = await asyncio.to_thread(_stills, width, height)
         await asyncio.to_thread(put_object, poster_key, poster, "image/jpeg")
         await asyncio.to_thread(put_object, preview_key, preview, "image/webp")
+        parent = request.continues  # an extension: the parent's frames, then the new ones
         return GenerationOutput(
             r2_key=request.output_key,
-            duration_sec=request.duration_sec,
-            frames=frames_for(request.duration_sec),
+            duration_sec=request.duration_sec + (parent.duration_sec if parent else 0),
+            frames=frames_after(parent.frames, request.duration_sec) if parent else frames_for(request.duration_sec),
             width=width,
             height=height,
             fps=FPS,

@@ -80,6 +80,11 @@ def remix_job(request: flask.Request) -> flask.Response:
 
 
 @functions_framework.http
+def extend_job(request: flask.Request) -> flask.Response:
+    return _http(request, "extend_job", lineage.extend_job)
+
+
+@functions_framework.http
 def get_credits(request: flask.Request) -> flask.Response:
     return _http(request, "get_credits", credits_api.get_credits)
 

@@ -60,6 +60,13 @@ locals {
       publishes = ["job-status-changed"]
       firestore = true
     }
+    extend_job = {
+      trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
+      env       = concat(local.env_http, local.env_firestore, ["BLOCKED_TERMS", "FAST_WEIGHTS_DEPLOYED", "MAX_ACTIVE_JOBS"])
+      secrets   = []
+      publishes = ["job-requested"]
+      firestore = true
+    }
     cancel_job = {
       trigger   = "http", memory = "256Mi", timeout_s = 30, min_instances = var.http_min_instances, max_instances = 10
       env       = concat(local.env_http, local.env_firestore)

@@ -15,8 +15,16 @@ PROMPT_MAX_CHARS = 2000
 Prompt = Annotated[str, Field(min_length=1, max_length=PROMPT_MAX_CHARS)]
 
 
-class CreateJobRequest(WireModel):
+class Shot(WireModel):
     prompt: Prompt
+
+
+class CreateJobRequest(WireModel):
+    """``prompt``, or for a 10 or 15 s clip a storyboard: ``shots``, one prompt per 5 s segment
+    (then ``prompt`` may be left out)."""
+
+    prompt: Prompt | None = None
+    shots: list[Shot] | None = Field(default=None, min_length=2, max_length=3)
     duration_sec: DurationSec
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, strict=True)
     image_url: HttpUrl | None = None
@@ -27,6 +35,13 @@ class CreateJobRequest(WireModel):
     webhook_events: list[WebhookEvent] | None = Field(default=None, min_length=1, max_length=len(WebhookEvent))
     # standard: 50 steps with CFG; fast: the 3-step distilled model (refused where it is not deployed).
     quality: Quality = Quality.STANDARD
+
+
+class ExtendRequest(WireModel):
+    """Continue a done clip from its last frame; the new video is the clip followed by the new seconds."""
+
+    duration_sec: DurationSec  # the seconds added (and charged)
+    prompt: Prompt | None = None  # absent: the clip's own (last) prompt
 
 
 class RemixRequest(WireModel):
@@ -70,6 +85,7 @@ class JobView(WireModel):
     seed: int | None = None
     aspect_ratio: AspectRatio | None = None  # absent until known (an image job's is the image's orientation)
     negative_prompt: str | None = None
+    shots: list[Shot] | None = None  # a storyboard: one prompt per 5 s segment
     parent_job_id: str | None = None  # the clip this one remixes or extends
     lineage: Lineage | None = None
     children: list[JobLink] = Field(default_factory=list)  # remixes and extensions of this clip

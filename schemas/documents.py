@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from schemas.base import WireModel
 from schemas.events import TraceId
-from schemas.generation import GenerationOutput, ImageSource
+from schemas.generation import Continuation, GenerationOutput, ImageSource
 from schemas.jobs import AspectRatio, DurationSec, JobStatus, Lineage, Quality
 
 
@@ -104,6 +104,8 @@ class JobDoc(Document):
     aspect_ratio: AspectRatio | None = None  # None: the image's orientation, or 16:9 without one
     negative_prompt: str | None = None
     quality: Quality = Quality.STANDARD
+    shots: tuple[str, ...] | None = None  # a storyboard: one prompt per 5 s segment
+    continues: Continuation | None = None  # an extension: the parent's video it continues
     parent_job_id: str | None = None
     lineage: Lineage | None = None
     created_at: datetime

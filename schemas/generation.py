@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import Field, model_validator
 
 from schemas.base import WireModel
-from schemas.jobs import AspectRatio, DurationSec, Quality, segments_for
+from schemas.jobs import MAX_VIDEO_SECONDS, AspectRatio, DurationSec, Quality, segments_for
 
 MAX_SEED = 2**32 - 1
 
@@ -24,6 +24,15 @@ class Segment(WireModel):
     """One 5 s piece of the clip (121 frames; 120 new ones after the first segment)."""
 
     prompt: str = Field(min_length=1, max_length=2000)
+
+
+class Continuation(WireModel):
+    """Extend: the new segments continue the video at ``videoKey`` from its last frame, and the
+    output is that video followed by them (one file)."""
+
+    video_key: str = Field(pattern=r"^videos/[A-Za-z0-9._/-]+\.mp4$")
+    frames: int = Field(ge=1)  # the video's frame count, checked when it is read
+    duration_sec: int = Field(ge=5, le=MAX_VIDEO_SECONDS - 5)
 
 
 class GenerationInput(WireModel):
@@ -44,6 +53,7 @@ class GenerationInput(WireModel):
     negative_prompt: str | None = Field(default=None, min_length=1, max_length=2000)  # None: Wan's default
     quality: Quality = Quality.STANDARD
     segments: list[Segment] | None = Field(default=None, min_length=1, max_length=6)
+    continues: Continuation | None = None
 
     @model_validator(mode="after")
     def _segments_fill_the_duration(self) -> "GenerationInput":
@@ -62,6 +72,7 @@ class GenerationInput(WireModel):
 
 class GenerationStage(StrEnum):
     LOADING_IMAGE = "loading-image"
+    LOADING_VIDEO = "loading-video"  # an extension reads the video it continues
     ENCODING_PROMPT = "encoding-prompt"
     DENOISING = "denoising"
     DECODING = "decoding"
@@ -84,7 +95,7 @@ class GenerationOutput(WireModel):
     """What the worker returns; RunPod keeps it for 30 minutes, so it is small and byte-free."""
 
     r2_key: str
-    duration_sec: DurationSec
+    duration_sec: int = Field(ge=5, le=MAX_VIDEO_SECONDS)  # of the whole video (an extension's includes its parent)
     frames: int
     width: int
     height: int

@@ -13,6 +13,9 @@ FPS = 24
 # starts on the last frame of the one before, so it adds 120 frames: 121, 241, 361.
 SEGMENT_SECONDS = 5
 SEGMENT_FRAMES = SEGMENT_SECONDS * FPS + 1
+# An extended video (a clip followed by its extensions) is at most six segments: memory and cost
+# stay linear because each segment is generated on its own, but a limit keeps one video bounded.
+MAX_VIDEO_SECONDS = 30
 
 
 class Quality(StrEnum):
@@ -65,6 +68,11 @@ def credits_for(duration_sec: int) -> int:
 def frames_for(duration_sec: int) -> int:
     """Wan needs 4k+1 frames: 5 s -> 121, 10 s -> 241, 15 s -> 361 at 24 fps."""
     return duration_sec * FPS + 1
+
+
+def frames_after(frames: int, added_sec: int) -> int:
+    """A video of ``frames`` continued by ``added_sec``: each new segment adds 120 frames (121 - 1 shared)."""
+    return frames + segments_for(added_sec) * (SEGMENT_FRAMES - 1)
 
 
 def segments_for(duration_sec: int) -> int:

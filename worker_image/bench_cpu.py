@@ -46,6 +46,9 @@ class FolderBucket:
     def read(self, key: str, max_bytes: int) -> bytes:
         return (self.folder / key).read_bytes()
 
+    def download(self, key: str, path: Path) -> None:
+        shutil.copyfile(self.folder / key, path)
+
     def put(self, key: str, data: bytes, content_type: str) -> None:
         target = self.folder / key
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -35,9 +35,12 @@ class ClipPlan:
     height: int
     seed: int
     image: Image.Image | None = None  # segment 1's first frame, fitted to width x height
+    lead_frames: int = 0  # an extension: the parent's frames, written before; ``image`` is its last
 
     @property
     def frames(self) -> int:
+        if self.lead_frames:
+            return self.lead_frames + (SEGMENT_FRAMES - 1) * len(self.prompts)
         return SEGMENT_FRAMES + (SEGMENT_FRAMES - 1) * (len(self.prompts) - 1)
 
 
@@ -52,7 +55,7 @@ def render_clip(
         progress.start_segment(number)
         spec = SegmentSpec(prompt=prompt, frames=SEGMENT_FRAMES, width=plan.width, height=plan.height, image=first_frame)
         last = _decode_into(generator, generator.latents(spec, noise, progress, timings), write,
-                            drop_first=number > 1, progress=progress, timings=timings)
+                            drop_first=number > 1 or plan.lead_frames > 0, progress=progress, timings=timings)
         first_frame = Image.fromarray(last)
     progress.end_segments()
 

@@ -17,6 +17,7 @@ ProgressSink = Callable[[GenerationProgress], None]
 
 BANDS: dict[GenerationStage, tuple[int, int]] = {
     GenerationStage.LOADING_IMAGE: (0, 2),
+    GenerationStage.LOADING_VIDEO: (0, 2),
     GenerationStage.ENCODING_PROMPT: (2, 5),
     GenerationStage.ENCODING_VIDEO: (95, 97),
     GenerationStage.UPLOADING: (97, 100),

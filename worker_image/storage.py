@@ -24,6 +24,8 @@ class Bucket(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def download(self, key: str, path: Path) -> None: ...
+
 
 class R2Bucket:
     """One bucket; the boto3 client is created on first use, once per worker."""
@@ -79,3 +81,12 @@ class R2Bucket:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """A small object (a poster, a preview) in one request."""
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def download(self, key: str, path: Path) -> None:
+        """An object (the video an extension continues) to a file; a missing one is the job's fault."""
+        try:
+            self.client.download_file(self.bucket, key, str(path))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise InvalidInput(f"no video at {key} in the bucket (it may have expired)") from exc
+            raise

@@ -8,6 +8,7 @@ to report. Dependencies (bucket, image loader) are injected; the defaults come f
 import random
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +20,7 @@ from schemas.generation import MAX_SEED, GenerationInput, GenerationOutput, Gene
 from schemas.jobs import FPS, Quality, is_portrait, segments_for
 from worker_image import images, moderation, provenance
 from worker_image.clip import ClipPlan, render_clip
+from worker_image.continuation import ParentVideo, open_parent
 from worker_image.encode import Mp4Writer, VideoFacts, verify
 from worker_image.errors import ProfileUnavailable
 from worker_image.generate import VideoGenerator
@@ -103,14 +105,15 @@ class VideoWorker:
         model = self.model_for(request.quality)
         progress, timings = ProgressTracker(on_progress, segments=segments_for(request.duration_sec)), Timings()
         with timings.measure("total"):
-            plan = self._plan(request, progress, timings)
-            facts = VideoFacts(frames=plan.frames, width=plan.width, height=plan.height, fps=Fraction(FPS))
-            stills = Stills(plan.frames)
-            poster_key, preview_key = still_keys(request.output_key)
             with tempfile.TemporaryDirectory(prefix="cineweave-", dir=self.settings.worker_tmp_dir) as folder:
+                parent = self._parent(request, Path(folder), progress, timings)
+                plan = self._plan(request, parent, progress, timings)
+                facts = VideoFacts(frames=plan.frames, width=plan.width, height=plan.height, fps=Fraction(FPS))
+                stills = Stills(plan.frames)
+                poster_key, preview_key = still_keys(request.output_key)
                 path = Path(folder) / "video.mp4"
                 generator = VideoGenerator(model, negative_prompt=request.negative_prompt)
-                self._make_video(generator, plan, path, facts, stills, model.label, progress, timings)
+                self._make_video(generator, plan, parent, path, facts, stills, model.label, progress, timings)
                 with timings.measure("moderateVideo"):
                     moderation.check_video(self.moderator, path, self.settings.moderation_frame_interval)
                 for check in self.video_checks:
@@ -123,13 +126,30 @@ class VideoWorker:
                     self.bucket.put(poster_key, poster, "image/jpeg")
                     self.bucket.put(preview_key, preview, "image/webp")
         progress.complete()
+        total_sec = request.duration_sec + (request.continues.duration_sec if request.continues else 0)
         return GenerationOutput(
-            r2_key=request.output_key, duration_sec=request.duration_sec, frames=facts.frames,
+            r2_key=request.output_key, duration_sec=total_sec, frames=facts.frames,
             width=facts.width, height=facts.height, fps=FPS, seed=plan.seed, model=model.label,
             timings=timings.as_wire(), poster_key=poster_key, preview_key=preview_key, content_credentials=True,
         )
 
-    def _plan(self, request: GenerationInput, progress: ProgressTracker, timings: Timings) -> ClipPlan:
+    def _parent(self, request: GenerationInput, folder: Path, progress: ProgressTracker, timings: Timings
+                ) -> ParentVideo | None:
+        """The video an extension continues, downloaded into ``folder``."""
+        if request.continues is None:
+            return None
+        progress.begin(GenerationStage.LOADING_VIDEO)
+        with timings.measure("loadVideo"):
+            path = folder / "parent.mp4"
+            self.bucket.download(request.continues.video_key, path)
+            return open_parent(path, request.continues.frames)
+
+    def _plan(self, request: GenerationInput, parent: ParentVideo | None, progress: ProgressTracker, timings: Timings
+              ) -> ClipPlan:
+        seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
+        if parent is not None:  # its frames go first; its last frame starts the new segments
+            return ClipPlan(prompts=tuple(request.segment_prompts()), width=parent.width, height=parent.height, seed=seed,
+                            lead_frames=parent.frames)
         image: Image.Image | None = None
         if request.image is not None:
             progress.begin(GenerationStage.LOADING_IMAGE)
@@ -144,13 +164,13 @@ class VideoWorker:
             prompts=tuple(request.segment_prompts()),
             width=width,
             height=height,
-            seed=request.seed if request.seed is not None else random.randint(0, MAX_SEED),
+            seed=seed,
             image=images.fit(image, width, height) if image is not None else None,
         )
 
     def _make_video(
-        self, generator: VideoGenerator, plan: ClipPlan, path: Path, facts: VideoFacts, stills: Stills, model_label: str,
-        progress: ProgressTracker, timings: Timings,
+        self, generator: VideoGenerator, plan: ClipPlan, parent: ParentVideo | None, path: Path, facts: VideoFacts,
+        stills: Stills, model_label: str, progress: ProgressTracker, timings: Timings,
     ) -> None:
         """Every segment streams its frames into one H.264 encoder (and the poster and preview take
         theirs on the way); the file is signed with its Content Credentials, then checked."""
@@ -164,6 +184,9 @@ class VideoWorker:
                 for observe in self.frame_observers:
                     observe(chunk)
 
+            if parent is not None:
+                with timings.measure("copyVideo"):
+                    plan = replace(plan, image=parent.copy_into(write))
             render_clip(generator, plan, write, progress, timings)
             progress.begin(GenerationStage.ENCODING_VIDEO)
             with timings.measure("encodeVideo"):

@@ -18,11 +18,11 @@ from functions.handlers.image_url import check_image_url, fetch_image_url
 from functions.http.body import json_object
 from functions.http.endpoint import Call, Reply
 from functions.http.errors import ApiError
-from schemas.api import CreateJobRequest, CreateJobResponse
+from schemas.api import CreateJobRequest, CreateJobResponse, Shot
 from schemas.documents import JobDoc, StatusChange
 from schemas.events import JobRequested
 from schemas.generation import ImageSource
-from schemas.jobs import JobStatus, Quality
+from schemas.jobs import JobStatus, Quality, credits_for, segments_for
 
 log = logging.getLogger(__name__)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -42,7 +42,10 @@ def new_job_id() -> str:
 def create_job(call: Call, deps: Deps) -> Reply:
     settings = deps.settings
     body, upload = _parse_body(call)
-    prompt = clean_prompt(body.prompt, settings.blocked_terms)
+    shots = storyboard(body.shots, body.duration_sec, settings.blocked_terms) if body.shots else None
+    if body.prompt is None and shots is None:
+        raise InputRejected("invalid_prompt", "give a prompt (or, for a 10 or 15 s clip, shots)", "prompt")
+    prompt = clean_prompt(body.prompt, settings.blocked_terms) if body.prompt else " / ".join(shots)
     negative = clean_prompt(body.negative_prompt, settings.blocked_terms, "negativePrompt") if body.negative_prompt else None
     check_quality(body.quality, settings.fast_weights_deployed)
     if body.image_url and upload:
@@ -68,6 +71,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
         "negativePrompt": negative,
         "quality": body.quality,
         **({"webhookUrl": body.webhook_url, "webhookEvents": sorted(body.webhook_events or [])} if body.webhook_url else {}),
+        "shots": shots,
     })
     if key and (replay := replayed(deps, call.user_id, key, fingerprint)):
         return 202, replay
@@ -81,9 +85,20 @@ def create_job(call: Call, deps: Deps) -> Reply:
         image = ImageSource(r2_key=f"inputs/{job_id}.{image_kind.extension}")
         deps.storage.put(image.r2_key, upload.data, image_kind.mime)
     job = new_job(call, deps, job_id, prompt=prompt, duration_sec=body.duration_sec, seed=body.seed, image=image,
-                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, quality=body.quality,
+                  aspect_ratio=body.aspect_ratio, negative_prompt=negative, quality=body.quality, shots=shots,
                   webhook_url=body.webhook_url, webhook_events=tuple(e.value for e in dict.fromkeys(body.webhook_events)) if body.webhook_events else None)
     return 202, commit_new_job(deps, job, key, fingerprint)
+
+
+def storyboard(shots: list[Shot], duration_sec: int, blocked_terms: tuple[str, ...]) -> tuple[str, ...]:
+    """One checked prompt per 5 s segment, or ``InputRejected`` naming the list or the shot."""
+    wanted = segments_for(duration_sec)
+    if wanted == 1:
+        raise InputRejected("invalid_shots", "shots are for 10 and 15 s clips (one per 5 s); a 5 s clip takes a prompt", "shots")
+    if len(shots) != wanted:
+        raise InputRejected("invalid_shots", f"a {duration_sec} s clip takes exactly {wanted} shots (one per 5 s), got {len(shots)}",
+                            "shots")
+    return tuple(clean_prompt(shot.prompt, blocked_terms, f"shots.{n}.prompt") for n, shot in enumerate(shots))
 
 
 def new_job(call: Call, deps: Deps, job_id: str, **fields) -> JobDoc:
@@ -128,7 +143,9 @@ def announce(deps: Deps, event) -> None:
 def _parse_body(call: Call) -> tuple[CreateJobRequest, Upload | None]:
     request = call.request
     if request.mimetype == "multipart/form-data":
-        fields = {k: v for k, v in request.form.items() if v != ""}
+        fields: dict = {k: v for k, v in request.form.items() if v != ""}
+        if shots := request.form.getlist("shots"):  # a storyboard in a form: the field once per shot
+            fields["shots"] = [{"prompt": shot} for shot in shots]
         for name in ("durationSec", "seed"):
             # ASCII digits only (str.isdigit() takes "²", which int() refuses); a number too long
             # for int() stays a string and fails validation like any other non-number.

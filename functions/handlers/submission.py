@@ -20,7 +20,7 @@ from functions.handlers.status_changes import status_changed
 from functions.store.port import Decision, Docs
 from schemas.documents import JobDoc
 from schemas.events import JobCanceled, JobReserved
-from schemas.generation import GenerationInput
+from schemas.generation import GenerationInput, Segment
 from schemas.jobs import JobStatus
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,9 @@ def generation_input(job: JobDoc) -> GenerationInput:
     """What RunPod receives. It echoes this in webhooks and logs: never put a secret here."""
     return GenerationInput(
         job_id=job.job_id,
-        prompt=job.prompt,
+        prompt=job.shots[0] if job.shots else job.prompt,
+        segments=[Segment(prompt=shot) for shot in job.shots] if job.shots else None,
+        continues=job.continues,
         duration_sec=job.duration_sec,
         seed=job.seed,
         image=job.image,

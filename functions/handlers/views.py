@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from schemas.api import JobLink, JobView, LedgerEntryView, VideoView
+from schemas.api import JobLink, JobView, LedgerEntryView, Shot, VideoView
 from schemas.documents import JobDoc, JobProgress, LedgerEntry
 from schemas.jobs import AspectRatio, JobStatus, aspect_ratio_of
 
@@ -43,6 +43,7 @@ def job_view(
         seed=job.output.seed if job.output else job.seed,
         aspect_ratio=aspect_ratio(job),
         negative_prompt=job.negative_prompt,
+        shots=[Shot(prompt=shot) for shot in job.shots] if job.shots else None,
         parent_job_id=job.parent_job_id,
         lineage=job.lineage,
         children=[JobLink(job_id=c.job_id, lineage=c.lineage, status=c.status, created_at=c.created_at)

@@ -18,7 +18,8 @@ from schemas.generation import GenerationOutput, ImageSource
 from schemas.jobs import JobStatus
 from tests.unit.fakes import make_deps
 
-HANDLERS = {"create_job": create_job.create_job, "remix_job": lineage.remix_job, "get_job": jobs_api.get_job}
+HANDLERS = {"create_job": create_job.create_job, "remix_job": lineage.remix_job, "extend_job": lineage.extend_job,
+            "get_job": jobs_api.get_job}
 USER = "user_creator"
 
 
@@ -39,12 +40,13 @@ def stored_jobs(deps) -> list[JobDoc]:
     return [JobDoc.from_document(data) for _, data in deps.store.query(Query(JOBS))]
 
 
-def done_parent(deps, job_id="job_parent", width=704, height=1280, seed=777, **extra) -> JobDoc:
+def done_parent(deps, job_id="job_parent", width=704, height=1280, seed=777, duration_sec=10, credits=2, **extra) -> JobDoc:
     now = deps.now()
-    parent = JobDoc(job_id=job_id, user_id=USER, status=JobStatus.DONE, prompt="a lighthouse", duration_sec=10, credits=2,
-                    created_at=now, updated_at=now, expires_at=now + timedelta(hours=24),
-                    output=GenerationOutput(r2_key=f"videos/{job_id}.mp4", duration_sec=10, frames=241, width=width,
-                                            height=height, fps=24, seed=seed, model="test"), **extra)
+    parent = JobDoc(job_id=job_id, user_id=USER, status=JobStatus.DONE, prompt="a lighthouse", duration_sec=duration_sec,
+                    credits=credits, created_at=now, updated_at=now, expires_at=now + timedelta(hours=24),
+                    output=GenerationOutput(r2_key=f"videos/{job_id}.mp4", duration_sec=duration_sec,
+                                            frames=duration_sec * 24 + 1, width=width, height=height, fps=24, seed=seed,
+                                            model="test"), **extra)
     deps.store.decide([job_path(job_id)], lambda docs: Decision([jobs.put(job_path(job_id), parent)]))
     return parent
 
@@ -173,3 +175,86 @@ def test_a_done_job_shows_its_poster_and_preview_presigned_and_expiry_deletes_th
     assert deps.storage.objects == {}
     _, view = call(deps, "get_job", "/jobs/job_parent", method="GET")
     assert view["status"] == "expired" and "posterUrl" not in view and "previewUrl" not in view
+
+
+
+def test_extending_a_5_s_clip_by_5_s_charges_1_credit_and_continues_its_video(deps):
+    done_parent(deps, duration_sec=5, credits=1)
+    parent_output = JobDoc.from_document(deps.store.get(job_path("job_parent"))).output
+    status, body = call(deps, "extend_job", "/jobs/job_parent/extend", {"durationSec": 5})
+    assert status == 202
+    child = JobDoc.from_document(deps.store.get(job_path(body["jobId"])))
+    assert (child.duration_sec, child.credits, child.lineage, child.parent_job_id) == (5, 1, "extend", "job_parent")
+    assert child.prompt == "a lighthouse" and child.aspect_ratio == "9:16"  # the parent's prompt and frame
+    wire = generation_input(child).to_wire()
+    assert wire["continues"] == {"videoKey": parent_output.r2_key, "frames": parent_output.frames,
+                                 "durationSec": parent_output.duration_sec}
+    assert wire["durationSec"] == 5 and "segments" not in wire
+    _, parent_view = call(deps, "get_job", "/jobs/job_parent", method="GET")
+    assert [(c["jobId"], c["lineage"]) for c in parent_view["children"]] == [(child.job_id, "extend")]
+
+
+@pytest.mark.parametrize("seconds, more, ok", [(25, 5, True), (25, 10, False), (30, 5, False), (15, 15, True)])
+def test_an_extended_video_is_at_most_30_s_and_a_refusal_says_so_and_charges_nothing(deps, seconds, more, ok):
+    parent = done_parent(deps)
+    output = parent.output.model_copy(update={"duration_sec": seconds, "frames": seconds * 24 + 1})
+    deps.store.decide([job_path(parent.job_id)],
+                      lambda docs: Decision([jobs.put(job_path(parent.job_id), parent.model_copy(update={"output": output}))]))
+    status, body = call(deps, "extend_job", "/jobs/job_parent/extend", {"durationSec": more, "prompt": "onwards"})
+    if ok:
+        assert status == 202
+        return
+    assert status == 422 and body["error"]["field"] == "durationSec" and body["error"]["code"] == "video_too_long"
+    assert "at most 30 s" in body["error"]["message"]
+    assert len(stored_jobs(deps)) == 1 and deps.publisher.events == [] and deps.store.get(user_path(USER)) is None
+
+
+@pytest.mark.parametrize("status, code", [(JobStatus.FAILED, "job_not_done"), (JobStatus.EXPIRED, "job_expired")])
+def test_only_a_done_unexpired_clip_can_be_extended(deps, status, code):
+    parent = done_parent(deps)
+    deps.store.decide([job_path(parent.job_id)],
+                      lambda docs: Decision([jobs.put(job_path(parent.job_id), parent.model_copy(update={"status": status}))]))
+    answer_status, answer = call(deps, "extend_job", "/jobs/job_parent/extend", {"durationSec": 5})
+    assert answer_status == 409 and answer["error"]["code"] == code and answer["error"]["field"] == "jobId"
+    assert len(stored_jobs(deps)) == 1 and deps.publisher.events == []
+
+
+@pytest.mark.parametrize("body, field", [({"durationSec": 7}, "durationSec"), ({}, "durationSec"),
+                                         ({"durationSec": 5, "prompt": "forbiddenword"}, "prompt")])
+def test_a_bad_extension_request_names_the_field(deps, body, field):
+    done_parent(deps)
+    status, answer = call(deps, "extend_job", "/jobs/job_parent/extend", body)
+    assert 400 <= status < 500 and answer["error"]["field"] == field and len(stored_jobs(deps)) == 1
+
+
+def test_a_storyboard_is_one_prompt_per_5_s_segment(deps):
+    shots = [{"prompt": "a door opens"}, {"prompt": "a cat walks in"}, {"prompt": " the cat sleeps "}]
+    status, body = call(deps, "create_job", "/jobs/create", {"durationSec": 15, "shots": shots})
+    assert status == 202
+    [job] = stored_jobs(deps)
+    assert job.shots == ("a door opens", "a cat walks in", "the cat sleeps") and job.credits == 3
+    assert job.prompt == "a door opens / a cat walks in / the cat sleeps"
+    wire = generation_input(job).to_wire()
+    assert [s["prompt"] for s in wire["segments"]] == list(job.shots)
+    _, view = call(deps, "get_job", f"/jobs/{job.job_id}", method="GET")
+    assert [s["prompt"] for s in view["shots"]] == list(job.shots)
+
+
+@pytest.mark.parametrize("body, field, code", [
+    ({"durationSec": 15, "shots": [{"prompt": "a"}, {"prompt": "b"}]}, "shots", "invalid_shots"),
+    ({"durationSec": 10, "shots": [{"prompt": "a"}, {"prompt": "b"}, {"prompt": "c"}]}, "shots", "invalid_shots"),
+    ({"durationSec": 5, "shots": [{"prompt": "a"}, {"prompt": "b"}]}, "shots", "invalid_shots"),
+    ({"durationSec": 10, "shots": [{"prompt": "a"}, {"prompt": "a forbiddenword"}]}, "shots.1.prompt", "prompt_rejected"),
+    ({"durationSec": 10, "shots": [{"prompt": "a"}, {}]}, "shots.1.prompt", "invalid_request"),
+    ({"durationSec": 10}, "prompt", "invalid_prompt"),
+])
+def test_a_shot_list_of_the_wrong_length_or_content_is_a_422_naming_it(deps, body, field, code):
+    status, answer = call(deps, "create_job", "/jobs/create", body)
+    assert status == 422 and answer["error"]["field"] == field and answer["error"]["code"] == code
+    assert stored_jobs(deps) == [] and deps.publisher.events == []
+
+
+def test_an_extension_cannot_be_remixed(deps):
+    parent = done_parent(deps, continues={"videoKey": "videos/job_x.mp4", "frames": 121, "durationSec": 5})
+    status, answer = call(deps, "remix_job", f"/jobs/{parent.job_id}/remix", {"prompt": "p"})
+    assert status == 409 and answer["error"]["field"] == "jobId"

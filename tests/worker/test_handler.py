@@ -152,6 +152,9 @@ class _OutOfMemoryOnce:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.real.put(key, data, content_type)
 
+    def download(self, key: str, path) -> None:
+        self.real.download(key, path)
+
 
 def test_out_of_memory_fails_the_job_with_the_reason_and_the_next_job_runs(worker, settings_for, s3, bucket_name):
     flaky = VideoWorker(settings_for(), bucket=_OutOfMemoryOnce(worker.bucket), model=worker.model)
