@@ -52,21 +52,25 @@ class Client:
         webhook_url: str | None = None,
         webhook_events: Sequence[str] | None = None,
         quality: str | None = None,
+        shots: list[str] | None = None,
     ) -> CreateJobResponse:
         """Queue a video job. ``image`` is a local PNG/JPEG/WebP to animate (uploaded), ``image_url``
         an https URL; ``aspect_ratio`` ``"16:9"`` or ``"9:16"``; ``negative_prompt`` what to avoid;
+        ``shots`` one prompt per 5 s of a 10 or 15 s clip (``prompt`` may then be empty);
         ``quality`` ``"standard"`` (default) or ``"fast"``; ``idempotency_key`` makes a retried create
         return the first job; ``webhook_url`` receives the job's events (``webhook_events``, default all), signed with ``webhook_secret()``."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        fields = present(prompt=prompt, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
-                         negativePrompt=negative_prompt, webhookUrl=webhook_url, quality=quality)
+        fields = present(prompt=prompt or None, durationSec=duration_sec, seed=seed, aspectRatio=aspect_ratio,
+                         negativePrompt=negative_prompt, webhookUrl=webhook_url, quality=quality,
+                         shots=[{"prompt": shot} for shot in shots] if shots else None)
         if webhook_events:
             fields["webhookEvents"] = list(webhook_events) if image is None else ",".join(webhook_events)
         if image is not None:
             image = Path(image)
             with open(image, "rb") as file:
-                form = {name: str(value) for name, value in fields.items()}
-                return self._call(CreateJobResponse, "POST", "/jobs/create", data=form,
+                form = {name: str(value) for name, value in fields.items() if name != "shots"}
+                form_shots = [("shots", shot) for shot in shots or ()]  # a form repeats the field per shot
+                return self._call(CreateJobResponse, "POST", "/jobs/create", data=[*form.items(), *form_shots],
                                   files={"image": (image.name, file)}, headers=headers)
         if image_url:
             fields["imageUrl"] = image_url
@@ -80,6 +84,13 @@ class Client:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = present(prompt=prompt, negativePrompt=negative_prompt, seed=seed)
         return self._call(CreateJobResponse, "POST", f"/jobs/{job_id}/remix", json=body, headers=headers)
+
+    def extend(self, job_id: str, duration_sec: int, *, prompt: str | None = None, idempotency_key: str | None = None
+               ) -> CreateJobResponse:
+        """Continue a done clip by ``duration_sec`` from its last frame (charged for those seconds only)."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        body = present(durationSec=duration_sec, prompt=prompt)
+        return self._call(CreateJobResponse, "POST", f"/jobs/{job_id}/extend", json=body, headers=headers)
 
     def get(self, job_id: str) -> JobView:
         return self._call(JobView, "GET", f"/jobs/{job_id}")

@@ -41,6 +41,10 @@ class CineWeaveClient(Transport):
         params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
         return self.json("GET", "/jobs", params=params)
 
+    def extend(self, job_id: str, duration_sec: int, prompt: str | None = None) -> dict[str, Any]:
+        """Continue a done clip from its last frame by ``duration_sec``."""
+        return self.json("POST", f"/jobs/{job_id}/extend", json=present(durationSec=duration_sec, prompt=prompt))
+
     def remix(self, job_id: str, prompt: str, negative_prompt: str | None = None, seed: int | None = None) -> dict[str, Any]:
         """A new job with the parent's settings and seed (unless ``seed``) and a new prompt."""
         return self.json("POST", f"/jobs/{job_id}/remix", json=present(prompt=prompt, negativePrompt=negative_prompt, seed=seed))

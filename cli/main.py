@@ -74,8 +74,13 @@ def follow(client: Client, job_id: str, out: Path | None, timeout_s: float) -> P
 def cmd_create(args: argparse.Namespace) -> None:
     client = _client()
     created = client.create(args.prompt, args.duration, seed=args.seed, image=args.image, image_url=args.image_url,
-                            aspect_ratio=args.ratio, negative_prompt=args.negative, quality=args.quality)
+                            aspect_ratio=args.ratio, negative_prompt=args.negative, quality=args.quality, shots=args.shot)
     _finish(client, created, args)
+
+
+def cmd_extend(args: argparse.Namespace) -> None:
+    client = _client()
+    _finish(client, client.extend(args.job_id, args.duration, prompt=args.prompt), args)
 
 
 def cmd_remix(args: argparse.Namespace) -> None:
@@ -135,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_grant)
 
     p = sub.add_parser("create", help="create a video job")
-    p.add_argument("prompt")
+    p.add_argument("prompt", nargs="?", default="", help="what to film (optional with --shot)")
     p.add_argument("--duration", type=int, choices=[5, 10, 15], default=5)
     p.add_argument("--image", type=Path, help="a PNG, JPEG or WebP to animate")
     p.add_argument("--image-url")
@@ -144,8 +149,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--negative", metavar="TEXT", help="what the video should avoid (default: the model's own list)")
     p.add_argument("--quality", choices=["standard", "fast"],
                    help="standard (default: 50 steps) or fast (3-step distilled model, where deployed)")
+    p.add_argument("--shot", action="append", metavar="PROMPT",
+                   help="a storyboard: once per 5 s of a 10 or 15 s clip (the prompt may then be empty)")
     _follow_options(p)
     p.set_defaults(run=cmd_create)
+
+    p = sub.add_parser("extend", help="continue a done clip from its last frame (at most 30 s in all)")
+    p.add_argument("job_id")
+    p.add_argument("--duration", type=int, choices=[5, 10, 15], default=5, help="seconds to add (and pay for)")
+    p.add_argument("--prompt", help="default: the clip's own (last) prompt")
+    _follow_options(p)
+    p.set_defaults(run=cmd_extend)
 
     p = sub.add_parser("remix", help="a new clip with a done clip's settings and seed, and a new prompt")
     p.add_argument("job_id")

@@ -91,3 +91,49 @@ def test_the_dashboard_shows_each_clips_poster_and_plays_its_preview_on_hover_an
     page.wait_for_selector("[data-testid=video]")
     assert "poster.jpg" in page.get_attribute("[data-testid=video]", "poster")
     assert page.inner_text("[data-testid=provenance]").startswith("AI-made")
+
+
+def test_the_create_page_switches_from_one_prompt_to_a_shot_list(page, sign_in, make_user):
+    user = make_user(credits=3)
+    sign_in(user.user_id)
+    page.goto("/app/create")
+    page.check("input[name=promptMode][value=shots]", force=True)
+    assert page.is_checked("input[name=durationSec][value='10']")  # a shot list needs 10 or 15 s
+    assert page.locator("[data-testid=shot-list] textarea").count() == 2 and not page.is_visible("#prompt")
+    page.check("input[name=durationSec][value='15']", force=True)
+    assert page.locator("[data-testid=shot-list] textarea").count() == 3
+    for n, text in enumerate(["a kettle on a stove", "steam rises", "tea is poured"]):
+        page.fill(f"#shot-{n}", text)
+    page.click("button[type=submit]")
+    page.wait_for_selector(".pill[data-status=done]", timeout=30_000)
+    assert page.inner_text("[data-testid=shots]").splitlines() == ["a kettle on a stove", "steam rises", "tea is poured"]
+    assert user.client.job(page.url.rsplit("/", 1)[1])["video"]["frames"] == 361
+
+
+def test_a_forbidden_shot_is_flagged_on_that_shot(page, sign_in, make_user):
+    sign_in(make_user(credits=2).user_id)
+    page.goto("/app/create")
+    page.check("input[name=promptMode][value=shots]", force=True)
+    page.fill("#shot-0", "a calm beach")
+    page.fill("#shot-1", "a forbiddenword wave")
+    page.click("button[type=submit]")
+    assert "content policy" in page.wait_for_selector("[data-testid=error-shot-1]").inner_text()
+
+
+def test_extend_continues_a_clip_and_the_pages_link_both_ways(page, sign_in, make_user):
+    user = make_user(credits=2)
+    parent_id = user.client.create_job("a hot air balloon rises", 5)["jobId"]
+    sign_in(user.user_id)
+    page.goto(f"/app/jobs/{parent_id}")
+    page.wait_for_selector(".pill[data-status=done]", timeout=30_000)
+    page.click("[data-testid=extend]")
+    assert page.locator("input[name=extendSec]").count() == 3  # +5, +10, +15 all fit under 30 s
+    page.fill("#extend-prompt", "the balloon drifts over the sea")
+    page.click("[data-testid=extend-form] button[type=submit]")
+    page.wait_for_url(lambda url: parent_id not in url)
+    child_id = page.url.rsplit("/", 1)[1]
+    child = wait_until(lambda: (job := user.client.job(child_id))["status"] == "done" and job, what="the extension")
+    assert page.wait_for_selector("[data-testid=parent-link]").inner_text() == parent_id
+    assert (child["lineage"], child["credits"], child["video"]["frames"]) == ("extend", 1, 241)
+    page.click("[data-testid=parent-link]")
+    page.wait_for_selector(f"[data-testid=children] a[data-job-id={child_id}]")

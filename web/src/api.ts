@@ -7,7 +7,8 @@ export type AspectRatio = "16:9" | "9:16";
 export type Quality = "standard" | "fast";
 export type Lineage = "remix" | "extend";
 export interface CreateBody {
-  prompt: string; durationSec: number; quality?: Quality; seed?: number; aspectRatio?: AspectRatio; negativePrompt?: string;
+  prompt?: string; durationSec: number; quality?: Quality; seed?: number; aspectRatio?: AspectRatio; negativePrompt?: string;
+  shots?: { prompt: string }[];
 }
 export const ACTIVE: JobStatus[] = ["pending", "reserved", "queued", "running"];
 
@@ -22,6 +23,7 @@ export interface Job {
   seed?: number;
   aspectRatio?: AspectRatio;
   negativePrompt?: string;
+  shots?: { prompt: string }[];
   parentJobId?: string;
   lineage?: Lineage;
   children: { jobId: string; lineage: Lineage; status: JobStatus; createdAt: string }[];
@@ -169,6 +171,10 @@ export class Api {
   /** ``idempotencyKey``: one per attempt, so a double click or a retried request makes one job. */
   create(body: FormData | CreateBody, idempotencyKey: string) {
     return this.call<{ jobId: string; status: JobStatus }>("POST", "/jobs/create", body, { "Idempotency-Key": idempotencyKey });
+  }
+  extend(jobId: string, body: { durationSec: number; prompt?: string }, idempotencyKey: string) {
+    return this.call<{ jobId: string; status: JobStatus }>("POST", `/jobs/${encodeURIComponent(jobId)}/extend`, body,
+      { "Idempotency-Key": idempotencyKey });
   }
   remix(jobId: string, body: { prompt: string; negativePrompt?: string; seed?: number }, idempotencyKey: string) {
     return this.call<{ jobId: string; status: JobStatus }>("POST", `/jobs/${encodeURIComponent(jobId)}/remix`, body,

@@ -7,9 +7,9 @@ import { useApp } from "../state";
 import { TemplatePicker, applyTemplate } from "./TemplatePicker";
 
 type Duration = 5 | 10 | 15;
-type Field = "prompt" | "durationSec" | "quality" | "seed" | "image" | "aspectRatio" | "negativePrompt";
-type FieldErrors = Partial<Record<Field | "form", string>>;
-const FIELDS: Field[] = ["prompt", "durationSec", "quality", "seed", "image", "aspectRatio", "negativePrompt"];
+type Field = "prompt" | "durationSec" | "quality" | "seed" | "image" | "aspectRatio" | "negativePrompt" | "shots";
+type FieldErrors = Partial<Record<Field | "form", string>> & { shot?: { index: number; message: string } };
+const FIELDS: Field[] = ["prompt", "durationSec", "quality", "seed", "image", "aspectRatio", "negativePrompt", "shots"];
 const QUALITIES: { quality: Quality; label: string; hint: string }[] = [
   { quality: "standard", label: "Standard", hint: "50 steps · the most detail" },
   { quality: "fast", label: "Fast", hint: "3 steps · a quick draft, same price" },
@@ -32,6 +32,8 @@ export function Create() {
   const [ratio, setRatio] = useState<AspectRatio | null>(null); // null: not chosen (an image's own orientation, else 16:9)
   const [imageRatio, setImageRatio] = useState<AspectRatio | null>(null);
   const [negative, setNegative] = useState("");
+  const [storyboard, setStoryboard] = useState(false); // a shot list: one prompt per 5 s (10 and 15 s clips)
+  const [shots, setShots] = useState<string[]>(["", "", ""]);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
   const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
@@ -42,6 +44,11 @@ export function Create() {
   const over = length - limits.promptMaxChars;
   const cost = creditsFor(duration);
   const shownRatio = ratio ?? (image ? imageRatio : null) ?? "16:9";
+  const shotCount = duration / 5;
+  const usingShots = storyboard && shotCount > 1;
+  const ready = usingShots ? shots.slice(0, shotCount).every((s) => s.trim() !== "") : length > 0;
+  const setShot = (index: number) => (value: string) =>
+    change(setShots, "shots")(shots.map((old, n) => (n === index ? value : old)));
 
   const change = <T,>(setter: (v: T) => void, field: keyof FieldErrors) => (value: T) => {
     setter(value);
@@ -61,7 +68,9 @@ export function Create() {
     setBusy(true);
     setErrors({});
     try {
-      const fields: CreateBody = { prompt, durationSec: duration };
+      const fields: CreateBody = usingShots
+        ? { durationSec: duration, shots: shots.slice(0, shotCount).map((text) => ({ prompt: text })) }
+        : { prompt, durationSec: duration };
       if (quality !== "standard") fields.quality = quality;
       if (seed.trim() !== "") fields.seed = Number(seed);
       if (ratio) fields.aspectRatio = ratio;
@@ -69,16 +78,21 @@ export function Create() {
       let body: FormData | CreateBody = fields;
       if (image) {
         body = new FormData();
-        for (const [name, value] of Object.entries(fields)) body.set(name, String(value));
+        for (const [name, value] of Object.entries(fields)) if (name !== "shots") body.set(name, String(value));
+        for (const shot of fields.shots ?? []) body.append("shots", shot.prompt); // a form repeats the field
         body.set("image", image);
       }
       const created = await api.create(body, attemptKey);
       navigate(`/jobs/${created.jobId}`);
     } catch (caught) {
       const error = caught instanceof ApiError ? caught : new ApiError(0, "client", String(caught));
-      const field = (error.field ?? "").split(".")[0];
-      const key = ((FIELDS as string[]).includes(field) ? field : field === "imageUrl" ? "image" : "form") as keyof FieldErrors;
-      setErrors({ [key]: error.message });
+      const [field, index] = (error.field ?? "").split(".");
+      if (field === "shots" && index !== undefined) {
+        setErrors({ shot: { index: Number(index), message: error.message } });
+      } else {
+        const key = ((FIELDS as string[]).includes(field) ? field : field === "imageUrl" ? "image" : "form") as Field | "form";
+        setErrors({ [key]: error.message });
+      }
       setBusy(false);
     }
   };
@@ -88,6 +102,33 @@ export function Create() {
       <p class="eyebrow">New video</p>
       <h1 class="display">What should we film?</h1>
       <form class="card create-form" onSubmit={submit} noValidate>
+        <div class="prompt-mode segmented two" role="radiogroup" aria-label="Prompt or storyboard" data-testid="prompt-mode">
+          <label class={`segment ${!usingShots ? "selected" : ""}`}>
+            <input type="radio" name="promptMode" value="one" checked={!usingShots} onChange={() => setStoryboard(false)} />
+            <span class="segment-main">One prompt</span>
+            <span class="segment-sub">the whole clip</span>
+          </label>
+          <label class={`segment ${usingShots ? "selected" : ""}`}>
+            <input type="radio" name="promptMode" value="shots" checked={usingShots}
+              onChange={() => { setStoryboard(true); if (duration === 5) change(setDuration, "durationSec")(10 as Duration); }} />
+            <span class="segment-main">Shot list</span>
+            <span class="segment-sub">a prompt per 5 s (10 or 15 s)</span>
+          </label>
+        </div>
+        {usingShots ? (
+          <fieldset class={`field shots ${errors.shots ? "invalid" : ""}`} data-testid="shot-list">
+            <legend>Shots <span class="muted">({shotCount} × 5 s, each starting where the one before ends)</span></legend>
+            {shots.slice(0, shotCount).map((text, index) => (
+              <div class={`shot ${errors.shot?.index === index ? "invalid" : ""}`} key={index}>
+                <label for={`shot-${index}`} class="small">Shot {index + 1} · {index * 5}–{index * 5 + 5} s</label>
+                <textarea id={`shot-${index}`} name={`shot-${index}`} rows={2} value={text}
+                  onInput={(e) => setShot(index)(e.currentTarget.value)} placeholder={index === 0 ? "A door creaks open…" : "Then…"} />
+                {errors.shot?.index === index && <p class="field-error" role="alert" data-testid={`error-shot-${index}`}>{errors.shot.message}</p>}
+              </div>
+            ))}
+            {errors.shots && <p class="field-error" role="alert" data-testid="error-shots">{errors.shots}</p>}
+          </fieldset>
+        ) : (<>
         <TemplatePicker onPick={(template) => change(setPrompt, "prompt")(applyTemplate(prompt, template))} />
         <div class={`field ${errors.prompt ? "invalid" : ""}`}>
           <label for="prompt">Prompt</label>
@@ -110,6 +151,7 @@ export function Create() {
           </div>
           {errors.prompt && <p id="prompt-error" class="field-error" role="alert" data-testid="error-prompt">{errors.prompt}</p>}
         </div>
+        </>)}
 
         <fieldset class={`field ${errors.durationSec ? "invalid" : ""}`}>
           <legend>Clip length</legend>
@@ -208,7 +250,7 @@ export function Create() {
 
         {errors.form && <p class="alert" role="alert" data-testid="error-form">{errors.form}</p>}
         <div class="actions">
-          <button class="primary big" type="submit" disabled={busy || length === 0}>
+          <button class="primary big" type="submit" disabled={busy || !ready}>
             {busy ? "Sending…" : `Render ${duration} s · ${plural(cost, "credit")}`}
           </button>
         </div>

@@ -5,7 +5,7 @@ import { STATUS_LABEL, describeProgress, plural, timeLeft, when } from "../forma
 import { href } from "../router";
 import { useApp, useLoad, useNow } from "../state";
 import { ErrorBox, Progress, Spinner, StatusPill } from "../ui";
-import { Lineage, RemixForm } from "./Lineage";
+import { ExtendForm, Lineage, RemixForm } from "./Lineage";
 
 const STEPS: { label: string; reached: JobStatus[] }[] = [
   { label: "Submitted", reached: ["pending", "reserved", "queued", "running", "done", "expired"] },
@@ -110,7 +110,12 @@ export function JobPage({ jobId }: { jobId: string }) {
                 {job.video.model && <span class="muted"> · {job.video.model}</span>}
               </p>
             )}
-            {job.status === "done" && job.video && <RemixForm key={job.jobId} job={job} />}
+            {job.status === "done" && job.video && (
+              <div class="stack creator-actions">
+                <ExtendForm key={`extend-${job.jobId}`} job={job} />
+                {job.lineage !== "extend" && <RemixForm key={`remix-${job.jobId}`} job={job} />}
+              </div>
+            )}
             {active && (
               <button class="ghost danger full" onClick={cancel} data-testid="cancel">
                 Cancel and refund
@@ -119,10 +124,12 @@ export function JobPage({ jobId }: { jobId: string }) {
             <ErrorBox error={cancelError} />
           </div>
           <div class="card details">
-            <h2 class="h3">Prompt</h2>
-            <p class="prompt-text">{job.prompt}</p>
+            <h2 class="h3">{job.shots ? "Shots" : "Prompt"}</h2>
+            {job.shots ? (
+              <ol class="prompt-text shot-list" data-testid="shots">{job.shots.map((shot, n) => <li key={n}>{shot.prompt}</li>)}</ol>
+            ) : <p class="prompt-text">{job.prompt}</p>}
             <dl class="facts">
-              <dt>Length</dt><dd>{job.durationSec} s · {plural(job.credits, "credit")}</dd>
+              <dt>Length</dt><dd>{job.video?.durationSec ?? job.durationSec} s · {plural(job.credits, "credit")}</dd>
               <dt>Quality</dt><dd data-testid="quality">{job.quality === "fast" ? "Fast (3-step draft)" : "Standard"}</dd>
               <dt>Seed</dt><dd>{job.seed ?? "random"}</dd>
               {job.aspectRatio && (<><dt>Frame</dt><dd data-testid="aspect-ratio">{job.aspectRatio}</dd></>)}

@@ -68,3 +68,57 @@ export function RemixForm({ job }: { job: Job }) {
     </form>
   );
 }
+
+const MAX_VIDEO_SECONDS = 30;
+
+/** Continue a done clip from its last frame: the new video is this one followed by the new seconds. */
+export function ExtendForm({ job }: { job: Job }) {
+  const { api } = useApp();
+  const total = job.video?.durationSec ?? job.durationSec;
+  const choices = [5, 10, 15].filter((seconds) => total + seconds <= MAX_VIDEO_SECONDS);
+  const [open, setOpen] = useState(false);
+  const [seconds, setSeconds] = useState(5);
+  const [prompt, setPrompt] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [attemptKey, setAttemptKey] = useState(() => crypto.randomUUID());
+  if (choices.length === 0) {
+    return <p class="muted small" data-testid="extend-limit">At {total} s this clip is as long as an extended video gets ({MAX_VIDEO_SECONDS} s).</p>;
+  }
+  if (!open) {
+    return <button class="secondary full" onClick={() => setOpen(true)} data-testid="extend">Extend this clip</button>;
+  }
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api.extend(job.jobId, { durationSec: seconds, ...(prompt.trim() ? { prompt } : {}) }, attemptKey);
+      navigate(`/jobs/${created.jobId}`);
+    } catch (caught) {
+      setError(caught instanceof ApiError ? caught.message : String(caught));
+      setBusy(false);
+    }
+  };
+  const fresh = () => setAttemptKey(crypto.randomUUID());
+  return (
+    <form class="remix-form stack" onSubmit={submit} data-testid="extend-form">
+      <span class="label">Add</span>
+      <div class="segmented" role="radiogroup">
+        {choices.map((value) => (
+          <label class={`segment ${seconds === value ? "selected" : ""}`} key={value}>
+            <input type="radio" name="extendSec" value={value} checked={seconds === value} onChange={() => { setSeconds(value); fresh(); }} />
+            <span class="segment-main">+{value} s</span>
+            <span class="segment-sub">{plural(value / 5, "credit")}</span>
+          </label>
+        ))}
+      </div>
+      <label for="extend-prompt" class="label">What happens next <span class="muted">(optional)</span></label>
+      <textarea id="extend-prompt" rows={3} value={prompt} placeholder={job.shots?.at(-1)?.prompt ?? job.prompt}
+        onInput={(e) => { setPrompt(e.currentTarget.value); fresh(); }} />
+      <p class="muted small">Continues from the last frame: a {total + seconds} s video, this clip first. Only the new seconds are charged.</p>
+      {error && <p class="field-error" role="alert" data-testid="extend-error">{error}</p>}
+      <button class="primary full" type="submit" disabled={busy}>{busy ? "Sending…" : `Extend by ${seconds} s · ${plural(seconds / 5, "credit")}`}</button>
+    </form>
+  );
+}
