@@ -44,7 +44,7 @@ def create_job(call: Call, deps: Deps) -> Reply:
     body, upload = _parse_body(call)
     shots = storyboard(body.shots, body.duration_sec, settings.blocked_terms) if body.shots else None
     if body.prompt is None and shots is None:
-        raise InputRejected("invalid_prompt", "give a prompt (or, for a 10 or 15 s clip, shots)", "prompt")
+        raise InputRejected("invalid_request", "prompt: give a prompt (or, for a 10 or 15 s clip, shots)", "prompt")
     prompt = clean_prompt(body.prompt, settings.blocked_terms) if body.prompt else " / ".join(shots)
     negative = clean_prompt(body.negative_prompt, settings.blocked_terms, "negativePrompt") if body.negative_prompt else None
     check_quality(body.quality, settings.fast_weights_deployed)

@@ -246,7 +246,7 @@ def test_a_storyboard_is_one_prompt_per_5_s_segment(deps):
     ({"durationSec": 5, "shots": [{"prompt": "a"}, {"prompt": "b"}]}, "shots", "invalid_shots"),
     ({"durationSec": 10, "shots": [{"prompt": "a"}, {"prompt": "a forbiddenword"}]}, "shots.1.prompt", "prompt_rejected"),
     ({"durationSec": 10, "shots": [{"prompt": "a"}, {}]}, "shots.1.prompt", "invalid_request"),
-    ({"durationSec": 10}, "prompt", "invalid_prompt"),
+    ({"durationSec": 10}, "prompt", "invalid_request"),
 ])
 def test_a_shot_list_of_the_wrong_length_or_content_is_a_422_naming_it(deps, body, field, code):
     status, answer = call(deps, "create_job", "/jobs/create", body)

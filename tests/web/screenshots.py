@@ -38,9 +38,13 @@ def seed(config: StackConfig, issuer: DevIssuer) -> dict[str, str]:
     s3 = boto3.client("s3", endpoint_url=config.s3_url, aws_access_key_id=config.s3_access_key,
                       aws_secret_access_key=config.s3_secret_key, region_name="us-east-1")
     s3.put_object(Bucket=config.bucket, Key=f"videos/{done}.mp4", Body=tiny_mp4(seconds=10), ContentType="video/mp4")
+    portrait = user.create_job("A skateboarder carves a sunset bowl, low angle, golden light", 5, aspect_ratio="9:16")["jobId"]
+    user.wait(portrait, lambda job: job["status"] in TERMINAL, timeout_s=60)
+    extension = user.extend(done, 5, prompt="The beam sweeps out over a calm sea")["jobId"]
+    user.wait(extension, lambda job: job["status"] in TERMINAL, timeout_s=60)
     running = user.create_job("Aurora over a glacier lagoon, drifting icebergs, timelapse clouds [slow:600]", 15)["jobId"]
     user.wait(running, lambda job: job["status"] == "running" and job.get("progress", {}).get("percent", 0) > 0, timeout_s=60)
-    return {"done": done, "running": running, "failed": jobs[PROMPTS[2][0]]}
+    return {"done": done, "running": running, "failed": jobs[PROMPTS[2][0]], "extension": extension}
 
 
 def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: Path) -> list[Path]:
@@ -50,7 +54,11 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
     pages = [
         ("dashboard", "/app/", "[data-testid=recent-jobs] li"),
         ("create", "/app/create", "#prompt"),
+        ("create-creator-tools", "/app/create", "[data-testid=template-picker]"),
+        ("create-shots", "/app/create", "[data-testid=prompt-mode]"),
         ("job-done", f"/app/jobs/{jobs['done']}", "[data-testid=download]"),
+        ("job-extend-remix", f"/app/jobs/{jobs['done']}", "[data-testid=extend]"),
+        ("job-extension", f"/app/jobs/{jobs['extension']}", "[data-testid=parent-link]"),
         ("job-running", f"/app/jobs/{jobs['running']}", "[data-testid=progress]"),
         ("job-failed", f"/app/jobs/{jobs['failed']}", "[data-testid=job-error]"),
         ("account", "/app/account", "[data-testid=ledger]"),
@@ -71,6 +79,23 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
                     page.fill("#prompt", "A lone astronaut walks through a field of bioluminescent flowers, "
                                          "camera cranes up to reveal twin moons, 35mm film grain")
                     page.check("input[name=durationSec][value='10']", force=True)
+                if name == "create-creator-tools":
+                    page.select_option("select[name=template-subject]", "game-idle-forest")
+                    page.select_option("select[name=template-lighting]", "light-volumetric")
+                    page.check("input[name=aspectRatio][value='9:16']", force=True)
+                    page.click("summary:text-is('Advanced')")
+                    page.fill("#negativePrompt", "blurry, text, watermark")
+                if name == "create-shots":
+                    page.check("input[name=promptMode][value=shots]", force=True)
+                    page.check("input[name=durationSec][value='15']", force=True)
+                    for n, text in enumerate(["A door creaks open onto a moonlit attic", "A cat pads across dusty floorboards",
+                                              "The cat curls up in a beam of moonlight"]):
+                        page.fill(f"#shot-{n}", text)
+                if name == "job-extend-remix":
+                    page.click("[data-testid=extend]")
+                    page.click("[data-testid=remix]")
+                if name == "dashboard":
+                    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=tile-poster]')].every(i => i.complete)")
                 if name == "job-done":
                     page.wait_for_function("() => document.querySelector('[data-testid=video]').readyState >= 2")
                     page.eval_on_selector("[data-testid=video]", "v => { v.currentTime = 4; }")
