@@ -29,7 +29,13 @@ from worker_image.settings import WorkerSettings
 from worker_image.worker import VideoWorker
 
 # The issue's floors, as ratios of a 15 s (or 10 s) clip to a 5 s one, measured in one run.
-FLOORS = (("denoise", 15, 3.3), ("denoise", 10, 2.2), ("total", 15, 3.7), ("peakRssMb", 15, 1.2))
+# Each is checked on wall seconds and on process CPU seconds (``...CpuS``): on a shared machine
+# the wall ratios carry the other processes' load, the CPU ones only this clip's work.
+FLOORS = (
+    ("denoise", 15, 3.3), ("denoise", 10, 2.2), ("total", 15, 3.7),
+    ("denoiseCpuS", 15, 3.3), ("denoiseCpuS", 10, 2.2), ("processCpuS", 15, 3.7),
+    ("peakRssMb", 15, 1.2),
+)
 
 
 class FolderBucket:
@@ -56,19 +62,25 @@ class FolderBucket:
 
 
 class StepClock:
-    """Records when each denoising step ends, from the worker's own progress updates."""
+    """Records when each denoising step ends, from the worker's own progress updates, in wall and
+    in process CPU seconds (which other processes on the cores do not inflate)."""
 
     def __init__(self):
-        self.marks: list[list[float]] = []  # one list per (segment) denoising run
+        self.marks: list[list[tuple[float, float]]] = []  # one list per segment's denoising
 
     def __call__(self, update: GenerationProgress) -> None:
+        mark = (time.perf_counter(), time.process_time())
         if update.stage == "denoising" and update.step is None:
-            self.marks.append([time.perf_counter()])
+            self.marks.append([mark])
         elif update.step is not None:
-            self.marks[-1].append(time.perf_counter())
+            self.marks[-1].append(mark)
 
     def step_times(self) -> list[float]:
-        return [later - earlier for marks in self.marks for earlier, later in zip(marks, marks[1:])]
+        return [later[0] - earlier[0] for marks in self.marks for earlier, later in zip(marks, marks[1:])]
+
+    def denoise_cpu_s(self) -> float:
+        """CPU seconds from the start of each segment's denoising to its last step."""
+        return sum(marks[-1][1] - marks[0][1] for marks in self.marks)
 
 
 def run_one(duration: int, seed: int, size: str, quality: str, stock_kernels: bool, threads: int) -> dict:
@@ -95,6 +107,7 @@ def run_one(duration: int, seed: int, size: str, quality: str, stock_kernels: bo
         # wall time grows, this does not.
         "processCpuS": time.process_time() - cpu_started,
         "stepS": clock.step_times(),
+        "denoiseCpuS": clock.denoise_cpu_s(),
         "peakRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "setupS": setup_s,
         "model": model.label,
@@ -120,6 +133,7 @@ def summarise(results: dict[int, list[dict]]) -> dict[int, dict[str, float]]:
         row = {name: statistics.median(run["timings"].get(name, 0.0) for run in runs) for name in stages}
         row["step"] = statistics.median(step for run in runs for step in run["stepS"])
         row["processCpuS"] = statistics.median(run["processCpuS"] for run in runs)
+        row["denoiseCpuS"] = statistics.median(run["denoiseCpuS"] for run in runs)
         row["peakRssMb"] = statistics.median(run["peakRssMb"] for run in runs)
         summary[duration] = row
     return summary
@@ -148,7 +162,8 @@ def print_table(summary: dict[int, dict[str, float]], first: dict, args: argpars
     for name in [n for n in order if n in summary[durations[0]]]:
         print(f"| {name} | " + " | ".join(f"{summary[d].get(name, 0.0):.2f}" for d in durations) + " |")
     print("| denoise, per step | " + " | ".join(f"{summary[d]['step']:.2f}" for d in durations) + " |")
-    print("| process CPU s | " + " | ".join(f"{summary[d]['processCpuS']:.1f}" for d in durations) + " |")
+    print("| denoise, process CPU s | " + " | ".join(f"{summary[d]['denoiseCpuS']:.2f}" for d in durations) + " |")
+    print("| end to end, process CPU s | " + " | ".join(f"{summary[d]['processCpuS']:.1f}" for d in durations) + " |")
     print("| peak RSS MB | " + " | ".join(f"{summary[d]['peakRssMb']:.0f}" for d in durations) + " |")
     if lines := floor_lines(summary):
         print("\n| ratio | measured | floor | |\n| --- | ---: | ---: | --- |")
