@@ -14,12 +14,13 @@ profile too: then the tiny transformer runs the fast profile's own loop.
 
 import gc
 import logging
+import os
 from dataclasses import dataclass
 
 import torch
-from diffusers import AutoencoderKLWan, WanImageToVideoPipeline, WanPipeline, WanTransformer3DModel
+from diffusers import WanImageToVideoPipeline, WanPipeline, WanTransformer3DModel
 
-from worker_image import tiny
+from worker_image import speedups, tiny
 from worker_image.cpu_kernels import use_cpu_kernels
 from worker_image.dmd import DmdScheduler
 from worker_image.errors import ModelUnavailable
@@ -83,7 +84,7 @@ def load_fast_model(settings: WorkerSettings, standard: WanModel) -> WanModel | 
     if (folder / "transformer" / "config.json").is_file() and not standard.is_tiny:
         transformer = WanTransformer3DModel.from_pretrained(folder, subfolder="transformer", dtype=_dtype(standard.device))
         transformer.to(standard.device)
-        _speed_up(transformer, settings, standard.device)
+        speedups.speed_up(transformer, settings.model_copy(update={"wan_step_cache": "off"}), standard.device, dmd.steps)
         label, is_tiny = REAL_MODEL_LABEL + FAST_LABEL_SUFFIX, False
     elif standard.is_tiny:
         # Locally the tiny transformer stands in for the distilled one; the loop is the fast one.
@@ -123,20 +124,28 @@ def _dtype(device: torch.device) -> torch.dtype:
 def _load_real(settings: WorkerSettings, device: torch.device) -> WanPipeline:
     dtype = _dtype(device)
     folder = settings.wan_weights_dir
-    vae = AutoencoderKLWan.from_pretrained(folder, subfolder="vae", dtype=torch.float32)
+    use_compile_cache(settings, device)
+    vae = speedups.load_vae(folder, settings, device)
     pipe = WanPipeline.from_pretrained(
         folder, vae=vae, scheduler=tiny.build_scheduler(settings.wan_flow_shift), dtype=dtype,
         transformer_2=None, boundary_ratio=None, expand_timesteps=True,
     )
     pipe.to(device)
-    _speed_up(pipe.transformer, settings, device)
+    speedups.speed_up(pipe.transformer, settings, device, settings.wan_steps)
     return pipe
 
 
-def _speed_up(transformer: WanTransformer3DModel, settings: WorkerSettings, device: torch.device) -> None:
-    if settings.wan_compile and device.type == "cuda":
-        # Regional compilation: each block compiles once and is reused 30 times (bench_gpu.py).
-        transformer.compile_repeated_blocks(fullgraph=False)
+def use_compile_cache(settings: WorkerSettings, device: torch.device) -> None:
+    """Point torch's compile caches at the network volume, so a new worker reuses what an earlier
+    one compiled. Torch reads these from the environment when it first compiles."""
+    folder = settings.torch_compile_cache_dir
+    if device.type != "cuda" or folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(folder / "inductor"))
+    os.environ.setdefault("TRITON_CACHE_DIR", str(folder / "triton"))
+    os.environ.setdefault("TORCHINDUCTOR_FX_GRAPH_CACHE", "1")
+    os.environ.setdefault("TORCHINDUCTOR_AUTOGRAD_CACHE", "1")
 
 
 def _build_tiny(settings: WorkerSettings, device: torch.device) -> WanPipeline:

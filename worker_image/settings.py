@@ -18,6 +18,20 @@ Model
     ``WAN_COMPILE``             on CUDA, ``torch.compile`` the transformer's 30 repeated blocks
                                 (default true: 2.44 -> 1.86 s a step on an H100; the first job
                                 of each new video shape pays ~15 s of compilation).
+    ``WAN_ATTENTION_BACKEND``   diffusers attention backend for the transformer (``set_attention_backend``:
+                                ``flash``, ``_native_cudnn``, ``sage``...; default empty: torch's own
+                                SDPA choice, the fastest native one measured on an H100).
+    ``WAN_FP8``                 fp8 dynamic matmuls through torchao (default false: near-lossless,
+                                unmeasured here; Hopper or newer).
+    ``WAN_STEP_CACHE``          ``off`` (default), ``first-block`` or ``magcache`` (diffusers.hooks);
+                                ``WAN_STEP_CACHE_THRESHOLD`` (default 0.05); MagCache needs
+                                ``WAN_MAGCACHE_RATIOS`` (a JSON list, the model's published ratios).
+    ``WAN_VAE_BF16``            decode in bf16 on CUDA (default false: fp32, the reference).
+    ``WAN_WARMUP``              ``auto`` (default: on CUDA), ``on`` or ``off``: run every compiled
+                                shape once in setup, so the first job compiles nothing.
+    ``TORCH_COMPILE_CACHE_DIR`` torch's compile caches (inductor and Triton), kept on the network
+                                volume so a new worker reuses them (default
+                                ``/runpod-volume/torch-compile-cache``; empty: torch's default).
     ``WAN_TINY_CPU_KERNELS``    swap the tiny VAE's conv3d and RMS norm for CPU-friendly twins
                                 (cpu_kernels.py; default true: decode ~4x faster, same numbers).
     ``WORKER_TORCH_THREADS``    CPU threads for torch (default 0: one per core).
@@ -71,6 +85,14 @@ class WorkerSettings(BaseSettings):
     wan_tiny_cpu_kernels: bool = True
     wan_device: Literal["auto", "cuda", "cpu"] = "auto"
     wan_compile: bool = True
+    wan_attention_backend: str = ""
+    wan_fp8: bool = False
+    wan_step_cache: Literal["off", "first-block", "magcache"] = "off"
+    wan_step_cache_threshold: float = Field(default=0.05, gt=0)
+    wan_magcache_ratios: tuple[float, ...] = ()
+    wan_vae_bf16: bool = False
+    wan_warmup: Literal["auto", "on", "off"] = "auto"
+    torch_compile_cache_dir: Path | None = Path("/runpod-volume/torch-compile-cache")
     worker_torch_threads: int = Field(default=0, ge=0)
 
     video_width: int = Field(default=1280, ge=32)

@@ -31,6 +31,7 @@ from worker_image.settings import WorkerSettings
 from worker_image.stills import Stills
 from worker_image.storage import Bucket, R2Bucket
 from worker_image.timings import Timings
+from worker_image.warmup import warm_up
 
 # Seams for features that look at a clip as it is made (moderation samples frames, provenance
 # signs the file): a frame observer sees every chunk the encoder gets, in order; a video check
@@ -63,6 +64,7 @@ class VideoWorker:
         )
         self.model = model
         self.fast_model: WanModel | None = None
+        self.setup_timings = Timings()
         self._fast_loaded = False
         self.frame_observers = tuple(frame_observers)
         self.video_checks = tuple(video_checks)
@@ -70,7 +72,8 @@ class VideoWorker:
         self.credentials: provenance.SigningCredentials | None = None
 
     def setup(self) -> None:
-        """Load the models and the signing credentials (once; later calls do nothing)."""
+        """Load the models, warm their compiled shapes, load the signing credentials (once; later
+        calls do nothing). ``setup_timings`` records what start-up cost: weights read, warm-up."""
         if self.credentials is None:
             s = self.settings
             self.credentials = provenance.credentials_from(
@@ -78,12 +81,25 @@ class VideoWorker:
                 s.test_ca_dir() if s.c2pa_test_credentials else None,
             )
         if self.model is None:
-            self.model = load_model(self.settings)
+            with self.setup_timings.measure("loadModel"):
+                self.model = load_model(self.settings)
         if not self._fast_loaded:
-            self.fast_model = load_fast_model(self.settings, self.model)
+            with self.setup_timings.measure("loadFastModel"):
+                self.fast_model = load_fast_model(self.settings, self.model)
             self._fast_loaded = True
+            if self._warm_up_wanted():
+                sizes = [self.settings.output_size(portrait=False), self.settings.output_size(portrait=True)]
+                with self.setup_timings.measure("warmUp"):
+                    for model in (self.model, self.fast_model):
+                        if model is not None:
+                            warm_up(model, sizes)
         if self.moderator is None:
             self.moderator = load_moderator(self.settings)
+
+    def _warm_up_wanted(self) -> bool:
+        if self.settings.wan_warmup == "auto":
+            return self.model.device.type == "cuda" and self.settings.wan_compile
+        return self.settings.wan_warmup == "on"
 
     def release_memory(self) -> None:
         """After a failed job: drop the VAE's feature cache and cached GPU blocks."""
