@@ -2,6 +2,7 @@
 
     python -m worker_image.bench_gpu                 # full-size model, CUDA, 2 timed steps a config
     python -m worker_image.bench_gpu --scale tiny --device cpu --size 128x64   # checks the script
+    python -m worker_image.bench_gpu --clips          # the cost table: 5/10/15 s x standard/fast x switches (bench_clips.py)
 
 Builds the full-size TI2V-5B architecture from its config with random weights (same compute as
 the real model): the 5.0 B transformer and the UMT5-XXL text encoder in bf16 (the transformer's
@@ -37,7 +38,7 @@ import torch
 from diffusers import AutoencoderKLWan, WanPipeline, WanTransformer3DModel
 from transformers import UMT5Config, UMT5EncoderModel
 
-from worker_image import tiny
+from worker_image import bench_clips, tiny
 from worker_image.decode import decode_frames
 from worker_image.encode import Mp4Writer, VideoFacts, verify
 
@@ -394,7 +395,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS),
                         help=f"comma-separated, run in this order: {','.join(CONFIGS)},autotune (compiles for minutes)")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    bench_clips.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.clips:
+        with torch.no_grad():
+            rows = bench_clips.run_clips(args, build_pipeline)
+        bench_clips.print_cost_table(rows, _device_name(torch.device(args.device)), args)
+        return
     report = bench(args)
     print_table(report)
     if args.json:

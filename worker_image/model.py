@@ -74,7 +74,7 @@ def load_model(settings: WorkerSettings) -> WanModel:
         label, steps, is_tiny = tiny.TINY_MODEL_LABEL, settings.wan_tiny_steps, True
     else:
         raise ModelUnavailable(f"no diffusers model at {settings.wan_weights_dir} and WAN_TINY_FALLBACK is off")
-    return _model(text_to_video, label, steps, is_tiny, settings.wan_guidance_scale)
+    return model_from(text_to_video, label, steps, is_tiny, settings.wan_guidance_scale)
 
 
 def load_fast_model(settings: WorkerSettings, standard: WanModel) -> WanModel | None:
@@ -92,13 +92,19 @@ def load_fast_model(settings: WorkerSettings, standard: WanModel) -> WanModel | 
     else:
         log.warning("no fast weights at %s: fast jobs will fail", folder)
         return None
+    return fast_model_from(standard, transformer, label, is_tiny, dmd)
+
+
+def fast_model_from(standard: WanModel, transformer: WanTransformer3DModel, label: str, is_tiny: bool,
+                    dmd: DmdScheduler | None = None) -> WanModel:
+    """The fast profile: ``transformer`` with the standard model's text encoder and VAE, the DMD loop."""
+    dmd = dmd or DmdScheduler()
     parts = {**standard.text_to_video.components, "transformer": transformer, "scheduler": dmd}
-    text_to_video = WanPipeline(**parts)
     # No CFG: guidance 1.0 makes the pipelines skip the unconditional pass and the negative prompt.
-    return _model(text_to_video, label, dmd.steps, is_tiny, guidance_scale=1.0, dmd=dmd)
+    return model_from(WanPipeline(**parts), label, dmd.steps, is_tiny, guidance_scale=1.0, dmd=dmd)
 
 
-def _model(text_to_video: WanPipeline, label: str, steps: int, is_tiny: bool, guidance_scale: float,
+def model_from(text_to_video: WanPipeline, label: str, steps: int, is_tiny: bool, guidance_scale: float,
            dmd: DmdScheduler | None = None) -> WanModel:
     text_to_video.set_progress_bar_config(disable=True)
     image_to_video = image_pipeline_from(text_to_video)
