@@ -94,8 +94,10 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
                 if name == "job-extend-remix":
                     page.click("[data-testid=extend]")
                     page.click("[data-testid=remix]")
-                if name == "dashboard":
+                if name == "dashboard":  # posters load lazily: scroll past them all, then back
+                    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
                     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=tile-poster]')].every(i => i.complete)")
+                    page.evaluate("window.scrollTo(0, 0)")
                 if name == "job-done":
                     page.wait_for_function("() => document.querySelector('[data-testid=video]').readyState >= 2")
                     page.eval_on_selector("[data-testid=video]", "v => { v.currentTime = 4; }")
