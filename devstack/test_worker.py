@@ -17,6 +17,7 @@ Switches in the prompt drive it:
 """
 
 import asyncio
+import os
 import random
 import re
 import time
@@ -40,7 +41,9 @@ from schemas.generation import (
 )
 from schemas.jobs import FPS, frames_after, frames_for, is_portrait
 from worker_image.stills import Stills
+from worker_image.gpu import runpod_gpu
 
+_STARTED = time.monotonic()  # the process started: its first job met a cold worker
 MODEL = "test-handler"
 WIDTH, HEIGHT = 1280, 704
 _SLOW = re.compile(r"\[slow:(\d+(?:\.\d+)?)\]")
@@ -59,7 +62,10 @@ class BucketSettings(BaseSettings):
     bucket: str
 
 
-def make_handler(put_object: PutObject) -> Handler:
+def make_handler(put_object: PutObject, gpu_type: str | None = None, setup_s: float | None = None) -> Handler:
+    """``setup_s``: how long the worker took to get ready; its first job reports a cold start."""
+    cold_setup_s = [setup_s]  # emptied by the first job
+
     async def handler(job: dict[str, Any]) -> dict[str, Any]:
         started = time.monotonic()
         request = GenerationInput.model_validate(job["input"])
@@ -73,6 +79,7 @@ def make_handler(put_object: PutObject) -> Handler:
         if slow := _SLOW.search(request.prompt):
             await _take_time(job, float(slow[1]))
         _progress(job, GenerationStage.UPLOADING, 90)
+        setup = cold_setup_s.pop() if cold_setup_s else None
         body = f"cineweave test-handler placeholder for job {request.job_id}; not a video\n".encode()
         await asyncio.to_thread(put_object, request.output_key, body, "video/mp4")
         width, height = (HEIGHT, WIDTH) if is_portrait(request.aspect_ratio or "") else (WIDTH, HEIGHT)
@@ -93,6 +100,9 @@ def make_handler(put_object: PutObject) -> Handler:
             timings={"totalS": round(time.monotonic() - started, 3)},
             poster_key=poster_key,
             preview_key=preview_key,
+            gpu_type=gpu_type,
+            cold_start=setup is not None,
+            setup_s=setup,
         ).to_wire()
 
     return handler
@@ -133,7 +143,9 @@ def main() -> None:
     def put_object(key: str, body: bytes, content_type: str) -> None:
         bucket.put_object(Bucket=settings.bucket, Key=key, Body=body, ContentType=content_type)
 
-    runpod.serverless.start({"handler": make_handler(put_object)})
+    gpu = runpod_gpu(os.environ.get("RUNPOD_WEBHOOK_GET_JOB", ""))
+    setup_s = round(time.monotonic() - _STARTED, 3)
+    runpod.serverless.start({"handler": make_handler(put_object, gpu, setup_s)})
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ from google.cloud.logging_v2.handlers import StructuredLogHandler
 
 from functions.http.trace_context import new_span_id
 
-_CONTEXT_FIELDS = ("job_id", "trace_id", "user_id", "key_id", "event")
+# job_status .. gpu_type: the "job ended" line that Cloud Monitoring's log-based metrics read
+# (infra_terraform/monitoring.tf).
+_CONTEXT_FIELDS = ("job_id", "trace_id", "user_id", "key_id", "event", "job_status", "generation_s", "cost_usd", "gpu_type")
 _bound: contextvars.ContextVar[tuple[str | None, str | None]] = contextvars.ContextVar("cineweave_trace", default=(None, None))
 
 

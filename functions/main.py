@@ -16,7 +16,7 @@ from functions.bootstrap import deps
 from functions.settings import get_settings
 from functions.events.envelope import consume
 from functions.handlers import create_job as creation
-from functions.handlers import admin, api_keys, credits_api, expiry, jobs_api, reserve, settlement, submission
+from functions.handlers import admin, api_keys, credits_api, expiry, jobs_api, metrics, reserve, settlement, submission
 from functions.handlers import deliveries, event_stream, failures, lineage, operator_queue, payment_events, payments
 from functions.handlers import renewals, templates_api, webhooks_api
 from functions.handlers.auth import authenticate
@@ -127,6 +127,11 @@ def admin_operator_queue(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def admin_resolve_payment_issue(request: flask.Request) -> flask.Response:
     return _http(request, "admin_resolve_payment_issue", operator_queue.resolve_payment_issue)
+
+
+@functions_framework.http
+def admin_metrics(request: flask.Request) -> flask.Response:
+    return _http(request, "admin_metrics", metrics.admin_metrics)
 
 
 @functions_framework.http

@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     runpod_status_cache_s: float = 2.0
     submit_max_attempts: int = Field(default=5, ge=1)
     submit_claim_s: float = 60.0
-    gpu_price_per_second_usd: float = 0.00116
+    gpu_price_per_second_usd: float = 0.00116  # a GPU the price table does not name (or none reported)
+    gpu_prices_usd_per_second: dict[str, float] = Field(default_factory=lambda: {"H100": 0.00116, "L40S": 0.00053})
     usd_per_billing_unit: float = Field(default=1.27, gt=0)  # the admin margin: revenue (billing currency) in USD
 
     # Expiry and reconciliation (clock ticks)

@@ -169,6 +169,12 @@ class CodeModel:
         return self._load("functions/http/routes.py").ROUTES
 
     @cached_property
+    def log_fields(self) -> frozenset[str]:
+        """The JSON fields functions/logs.py writes on a log line (what log-based metrics can read)."""
+        logs = self._load("functions/logs.py")
+        return frozenset({"severity", "message", "logger", *logs._CONTEXT_FIELDS})
+
+    @cached_property
     def r2_key_prefixes(self) -> frozenset[str]:
         """Leading folders of the object keys the functions write (``f"inputs/{job_id}..."``)."""
         found = set()

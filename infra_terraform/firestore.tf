@@ -48,6 +48,9 @@ resource "google_firestore_field" "rate_limits_ttl" {
 #   reconcile_running:           jobs where status in [queued, running] and updatedAt <= t order by updatedAt
 #   reannounce_stalled:          jobs where status == pending|reserved and updatedAt <= t order by updatedAt
 #   get_account, topup:          payments where userId == u order by createdAt desc
+#   admin daily_stats:           sum(amountMinor) of payments where state == settled and updatedAt in a day
+#   admin metrics (retention):   count of users where activeWeeks contains w and firstJobAt in a week
+#   (job_rollups by day and users by firstJobAt alone are single-field ranges: automatic)
 # reconcile_running and reannounce_stalled share one index: `in` uses the (status, updatedAt) index too.
 resource "google_firestore_index" "jobs_by_user" {
   database   = google_firestore_database.main.name
@@ -229,6 +232,34 @@ resource "google_firestore_index" "endpoints_by_user" {
   }
   fields {
     field_path = "createdAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "payments_by_state_update" {
+  database   = google_firestore_database.main.name
+  collection = "payments"
+
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updatedAt"
+    order      = "ASCENDING"
+  }
+}
+
+resource "google_firestore_index" "users_by_active_week_first_job" {
+  database   = google_firestore_database.main.name
+  collection = "users"
+
+  fields {
+    field_path   = "activeWeeks"
+    array_config = "CONTAINS"
+  }
+  fields {
+    field_path = "firstJobAt"
     order      = "ASCENDING"
   }
 }

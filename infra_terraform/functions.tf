@@ -17,6 +17,7 @@ locals {
   env_r2         = ["R2_BUCKET", "R2_ENDPOINT_URL"]
   env_runpod     = ["RUNPOD_API_BASE", "RUNPOD_ENDPOINT_ID"]
   env_billing    = ["BILLING_CURRENCY", "EXTRA_CREDIT_PRICE_MINOR", "PLAN_PRICES_MINOR"]
+  env_gpu_prices = ["GPU_PRICE_PER_SECOND_USD", "GPU_PRICES_USD_PER_SECOND"]
   env_truelayer  = ["TRUELAYER_API_BASE", "TRUELAYER_AUTH_URL", "TRUELAYER_CLIENT_ID", "TRUELAYER_ENVIRONMENT", "TRUELAYER_HPP_BASE", "TRUELAYER_MANDATES_ENABLED", "TRUELAYER_MERCHANT_ACCOUNT_ID", "TRUELAYER_RETURN_URI", "TRUELAYER_TIMEOUT_S"]
   r2_keys        = ["R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]
   truelayer_keys = ["TRUELAYER_CLIENT_SECRET", "TRUELAYER_SIGNING_KEY_ID", "TRUELAYER_SIGNING_PRIVATE_KEY"]
@@ -132,8 +133,15 @@ locals {
       firestore = true
     }
     admin_daily_stats = {
-      trigger   = "http", memory = "512Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 2
-      env       = concat(local.env_http, local.env_firestore, local.env_billing, ["GPU_PRICE_PER_SECOND_USD", "USD_PER_BILLING_UNIT"])
+      trigger   = "http", memory = "256Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_gpu_prices, ["USD_PER_BILLING_UNIT"])
+      secrets   = []
+      publishes = []
+      firestore = true
+    }
+    admin_metrics = {
+      trigger   = "http", memory = "256Mi", timeout_s = 60, min_instances = var.http_min_instances, max_instances = 2
+      env       = concat(local.env_http, local.env_firestore, local.env_billing, local.env_gpu_prices, ["USD_PER_BILLING_UNIT"])
       secrets   = []
       publishes = []
       firestore = true
@@ -258,7 +266,7 @@ locals {
     }
     submit_job = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
-      env       = concat(local.env_firestore, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S", "RUNPOD_TTL_S", "SUBMIT_CLAIM_S", "SUBMIT_MAX_ATTEMPTS"])
+      env       = concat(local.env_firestore, local.env_runpod, local.env_gpu_prices, ["PUBLIC_API_BASE_URL", "RUNPOD_EXECUTION_TIMEOUT_S", "RUNPOD_TTL_S", "SUBMIT_CLAIM_S", "SUBMIT_MAX_ATTEMPTS"])
       secrets   = ["RUNPOD_API_KEY", "RUNPOD_WEBHOOK_SECRET"]
       publishes = ["job-status-changed"]
       firestore = true
@@ -273,7 +281,7 @@ locals {
     }
     settle_job = {
       trigger   = "event", memory = "256Mi", timeout_s = 60, min_instances = 0, max_instances = 20
-      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, ["GPU_PRICE_PER_SECOND_USD", "VIDEO_TTL_HOURS"])
+      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, local.env_gpu_prices, ["VIDEO_TTL_HOURS"])
       secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"])
       publishes = ["job-status-changed"]
       firestore = true
@@ -282,7 +290,7 @@ locals {
     # TrueLayer's keys for the payments reconciler (it only reads payment and mandate statuses).
     expire_jobs = {
       trigger   = "event", memory = "512Mi", timeout_s = 60, min_instances = 0, max_instances = 2
-      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, [for v in local.env_truelayer : v if v != "TRUELAYER_RETURN_URI"], ["GPU_PRICE_PER_SECOND_USD", "PAYMENT_RECONCILE_AFTER_S", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "TICK_BATCH", "TICK_BUDGET_S", "VIDEO_TTL_HOURS"])
+      env       = concat(local.env_firestore, local.env_r2, local.env_runpod, [for v in local.env_truelayer : v if v != "TRUELAYER_RETURN_URI"], local.env_gpu_prices, ["PAYMENT_RECONCILE_AFTER_S", "RECONCILE_AFTER_S", "REPUBLISH_AFTER_S", "TICK_BATCH", "TICK_BUDGET_S", "VIDEO_TTL_HOURS"])
       secrets   = concat(local.r2_keys, ["RUNPOD_API_KEY"], local.truelayer_keys)
       publishes = ["job-canceled", "job-requested", "job-reserved", "job-status-changed", "payment-notified"]
       firestore = true
@@ -368,6 +376,7 @@ locals {
     SUBMIT_MAX_ATTEMPTS                   = null
     SUBMIT_CLAIM_S                        = null
     GPU_PRICE_PER_SECOND_USD              = tostring(var.gpu_price_per_second_usd)
+    GPU_PRICES_USD_PER_SECOND             = jsonencode(var.gpu_prices_usd_per_second)
     USD_PER_BILLING_UNIT                  = tostring(var.usd_per_billing_unit)
     RECONCILE_AFTER_S                     = null
     REPUBLISH_AFTER_S                     = null

@@ -75,9 +75,18 @@ variable "blocked_terms" {
 
 # --- Money ------------------------------------------------------------------------------------
 variable "gpu_price_per_second_usd" {
-  description = "What one second of the RunPod GPU costs; recorded per job as its cost. H100 serverless: 0.00116."
+  description = "What one GPU second costs when the GPU is not in gpu_prices_usd_per_second (or none was reported): the preferred type's price."
   type        = number
   default     = 0.00116
+}
+
+variable "gpu_prices_usd_per_second" {
+  description = "RunPod's price of one GPU second by GPU type (keys as the worker's device name contains them); each job is costed at the price of the GPU that ran it."
+  type        = map(number)
+  default = {
+    H100 = 0.00116
+    L40S = 0.00053
+  }
 }
 
 variable "usd_per_billing_unit" {
@@ -165,9 +174,9 @@ variable "worker_c2pa_private_key_pem" {
 }
 
 variable "runpod_gpu_type_ids" {
-  description = "GPU types for the endpoint, in order of preference."
+  description = "GPU types for the endpoint, in order of preference: the L40S is the backup when H100s are scarce or dear (each job is costed at its own GPU's price, gpu_prices_usd_per_second)."
   type        = list(string)
-  default     = ["NVIDIA H100 80GB HBM3"]
+  default     = ["NVIDIA H100 80GB HBM3", "NVIDIA L40S"]
 }
 
 variable "runpod_data_center_id" {
@@ -210,4 +219,28 @@ variable "fast_weights_deployed" {
   description = "Whether FastWan2.2-TI2V-5B (the fast profile's distilled weights) is on the network volume. Off: POST /jobs/create refuses quality=fast with a 422."
   type        = bool
   default     = false
+}
+
+# --- Alerts -----------------------------------------------------------------------------------
+variable "alert_notification_channel" {
+  description = "The Cloud Monitoring notification channel every alert goes to (projects/<project>/notificationChannels/<id>)."
+  type        = string
+}
+
+variable "alert_success_rate_target" {
+  description = "Alert when fewer than this share of videos succeed over an hour (functions/core/metrics.py SUCCESS_RATE_TARGET)."
+  type        = number
+  default     = 0.95
+}
+
+variable "alert_generation_p95_target_s" {
+  description = "Alert when the p95 time from create to done of the last hour exceeds this (a 5 s clip: 1.5 x 60 s)."
+  type        = number
+  default     = 90
+}
+
+variable "alert_runpod_budget_usd_per_hour" {
+  description = "Alert when the GPU cost of the jobs settled in the last hour exceeds this many USD."
+  type        = number
+  default     = 20
 }

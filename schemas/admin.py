@@ -32,6 +32,7 @@ class AdminJobView(WireModel):
     error: JobError | None = None
     trace_id: str | None = None
     model: str | None = None
+    gpu_type: str | None = None
 
 
 class AdminJobList(WireModel):
@@ -81,5 +82,7 @@ class DailyStats(WireModel):
     revenue_per_credit_minor: float  # the cheapest plan's price per credit: a conservative revenue
     revenue_basis: Literal["cheapest_plan_price_per_credit"] = "cheapest_plan_price_per_credit"
     usd_per_billing_unit: float
-    gpu_price_per_second_usd: float
-    truncated: bool = False  # more jobs finished in the window than one report reads
+    gpu_price_per_second_usd: float  # the price of a GPU the table does not name
+    gpu_prices_usd_per_second: dict[str, float] = Field(default_factory=dict)  # by GPU type
+    truncated: bool = False  # kept for old clients: the report reads rollups now and never stops early
+    documents_read: int = 0  # what building this report read, in Firestore's billing terms

@@ -44,6 +44,13 @@ class UserDoc(Document):
     balance: int = Field(default=0, ge=0)
     active_jobs: int = Field(default=0, ge=0)
     created_at: datetime
+    # Retention: when the user created their first job, and the weeks since then (1 = the first
+    # seven days, 2 = days 7-14, ...) in which they created one. Counted by aggregation queries.
+    first_job_at: datetime | None = None
+    active_weeks: tuple[int, ...] = ()
+    # The newest ledger entries, newest first, written in the same commit as each posting, so
+    # GET /credits is one document read. None on documents that predate it (then: the ledger).
+    recent_entries: "tuple[LedgerEntry, ...] | None" = None
 
 
 class LedgerKind(StrEnum):
@@ -64,6 +71,9 @@ class LedgerEntry(Document):
     job_id: str | None = None
     payment_id: str | None = None
     note: str | None = Field(default=None, max_length=200)
+
+
+UserDoc.model_rebuild()
 
 
 class JobError(Document):
@@ -124,6 +134,7 @@ class JobDoc(Document):
     error: JobError | None = None
     gpu_seconds: float | None = None
     cost_usd: float | None = None
+    gpu_type: str | None = None  # the GPU that ran it, as the price table names it
     history: tuple[StatusChange, ...] = ()  # every transition, in order
     runpod_cancel_pending: bool = False  # canceled while RunPod had it: true until RunPod confirms the stop
     webhook_url: str | None = None  # the job's own receiver, signed with the user's default secret

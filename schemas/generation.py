@@ -103,6 +103,11 @@ class GenerationOutput(WireModel):
     seed: int = Field(ge=0, le=MAX_SEED)
     model: str
     timings: dict[str, float] = Field(default_factory=dict)
+    # What the job cost and how it started: the GPU that ran it (priced from the price table) and
+    # whether it met a cold worker, with the seconds that worker spent loading the model first.
+    gpu_type: str | None = Field(default=None, max_length=100)
+    cold_start: bool = False
+    setup_s: float | None = Field(default=None, ge=0)
     poster_key: str | None = None  # a JPEG of a frame at the clip's size, beside the MP4
     preview_key: str | None = None  # a small looping animated WebP
     content_credentials: bool = False  # the MP4 carries a signed C2PA manifest (AI-made, model, time)

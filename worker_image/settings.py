@@ -51,6 +51,9 @@ Moderation (worker_image/moderation.py, nsfw.py)
     ``MODERATION_NSFW_THRESHOLD``  refuse an image whose nsfw probability is at least this (default 0.5).
     ``MODERATION_FRAME_INTERVAL``  judge every Nth frame of the finished video, and its last
                                 (default 24: one a second, 6 / 11 / 16 frames for 5 / 10 / 15 s).
+RunPod
+    ``RUNPOD_WEBHOOK_GET_JOB``  set by RunPod (and the local stand-in); its ``gpu`` query names the
+                                GPU where CUDA cannot (jobs report it as ``gpuType``).
 Content Credentials (C2PA; every MP4 is signed, see provenance.py)
     ``C2PA_CERT_CHAIN_PEM``     the signing certificate chain, PEM, leaf first (production: a secret).
     ``C2PA_PRIVATE_KEY_PEM``    its ES256 private key, PEM (a secret).
@@ -116,6 +119,8 @@ class WorkerSettings(BaseSettings):
     c2pa_timestamp_url: str | None = None
     c2pa_test_credentials: bool = True
     c2pa_test_ca_dir: Path | None = None
+
+    runpod_webhook_get_job: str = ""
 
     image_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     image_max_side_px: int = Field(default=4096, gt=0)

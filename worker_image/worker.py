@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 from PIL import Image
@@ -24,6 +25,7 @@ from worker_image.continuation import ParentVideo, open_parent
 from worker_image.encode import Mp4Writer, VideoFacts, verify
 from worker_image.errors import ProfileUnavailable
 from worker_image.generate import VideoGenerator
+from worker_image.gpu import gpu_name
 from worker_image.model import WanModel, load_fast_model, load_model
 from worker_image.nsfw import load_moderator
 from worker_image.progress import ProgressSink, ProgressTracker
@@ -50,8 +52,11 @@ class VideoWorker:
         frame_observers: Sequence[FrameObserver] = (),
         video_checks: Sequence[VideoCheck] = (),
         moderator: moderation.ImageModerator | None = None,
+        load: Callable[[WorkerSettings], WanModel] = load_model,
     ):
         self.settings = settings
+        self._load = load
+        self._cold_setup_s: float | None = None  # set by setup(), reported by the next job
         self.bucket = bucket or R2Bucket(
             settings.r2_endpoint_url,
             settings.r2_access_key_id.get_secret_value(),
@@ -73,7 +78,10 @@ class VideoWorker:
 
     def setup(self) -> None:
         """Load the models, warm their compiled shapes, load the signing credentials (once; later
-        calls do nothing). ``setup_timings`` records what start-up cost: weights read, warm-up."""
+        calls do nothing). ``setup_timings`` records what start-up cost: weights read, warm-up; the
+        next job reports a cold start."""
+        started = perf_counter()
+        loaded = False
         if self.credentials is None:
             s = self.settings
             self.credentials = provenance.credentials_from(
@@ -82,7 +90,8 @@ class VideoWorker:
             )
         if self.model is None:
             with self.setup_timings.measure("loadModel"):
-                self.model = load_model(self.settings)
+                self.model = self._load(self.settings)
+            loaded = True
         if not self._fast_loaded:
             with self.setup_timings.measure("loadFastModel"):
                 self.fast_model = load_fast_model(self.settings, self.model)
@@ -95,6 +104,8 @@ class VideoWorker:
                             warm_up(model, sizes)
         if self.moderator is None:
             self.moderator = load_moderator(self.settings)
+        if loaded:
+            self._cold_setup_s = perf_counter() - started
 
     def _warm_up_wanted(self) -> bool:
         if self.settings.wan_warmup == "auto":
@@ -119,6 +130,7 @@ class VideoWorker:
 
     def run(self, request: GenerationInput, on_progress: ProgressSink) -> GenerationOutput:
         model = self.model_for(request.quality)
+        setup_s, self._cold_setup_s = self._cold_setup_s, None  # this job met the worker cold, or not
         progress, timings = ProgressTracker(on_progress, segments=segments_for(request.duration_sec)), Timings()
         with timings.measure("total"):
             with tempfile.TemporaryDirectory(prefix="cineweave-", dir=self.settings.worker_tmp_dir) as folder:
@@ -147,6 +159,8 @@ class VideoWorker:
             r2_key=request.output_key, duration_sec=total_sec, frames=facts.frames,
             width=facts.width, height=facts.height, fps=FPS, seed=plan.seed, model=model.label,
             timings=timings.as_wire(), poster_key=poster_key, preview_key=preview_key, content_credentials=True,
+            gpu_type=gpu_name(model.device, self.settings.runpod_webhook_get_job),
+            cold_start=setup_s is not None, setup_s=round(setup_s, 3) if setup_s is not None else None,
         )
 
     def _parent(self, request: GenerationInput, folder: Path, progress: ProgressTracker, timings: Timings

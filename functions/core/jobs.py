@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from functions.core import ledger
+from functions.core import ledger, rollups
 from functions.core.errors import IdempotencyKeyReused, JobAlreadyFinished, NotFound, TooManyActiveJobs
-from functions.core.paths import idempotency_path, job_path, ledger_path, user_path
+from functions.core.paths import idempotency_path, job_path, ledger_path, subscription_path, user_path
 from functions.core.transitions import HOLDS_RESERVATION, is_legal
 from functions.store.port import Decision, Docs, Put, Write
 from schemas.documents import IdempotencyRecord, JobDoc, JobError, JobProgress, LedgerKind, StatusChange, UserDoc
 from schemas.generation import GenerationOutput
 from schemas.jobs import JobStatus
+from schemas.payments import SubscriptionDoc, SubscriptionStatus
 from schemas.webhooks import EVENT_FOR_STATUS
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def decide_create(
     if user.active_jobs >= max_active:
         raise TooManyActiveJobs(f"at most {max_active} jobs may be active at once; wait for one to finish")
     writes: list[Write] = [
-        put(user_path(user.user_id), user.model_copy(update={"active_jobs": user.active_jobs + 1})),
+        put(user_path(user.user_id), with_activity(user, job.created_at).model_copy(update={"active_jobs": user.active_jobs + 1})),
         put(job_path(job.job_id), job),
     ]
     if idempotency_key:
@@ -96,11 +97,24 @@ def decide_create(
     return Decision(writes, Created(job.job_id, CreateOutcome.CREATED))
 
 
+RETENTION_WEEKS = 12  # weeks after the first job in which activity is recorded (and reported)
+
+
+def with_activity(user: UserDoc, created_at: datetime) -> UserDoc:
+    """The user after creating a job at ``created_at``: the first job's time, and the week since
+    then that the job falls in (1: days 0-7, 2: days 7-14, ...), for the retention cohorts."""
+    first = user.first_job_at or created_at
+    week = int((created_at - first) / timedelta(days=7)) + 1
+    weeks = user.active_weeks if week in user.active_weeks or week > RETENTION_WEEKS else tuple(sorted({*user.active_weeks, week}))
+    return user.model_copy(update={"first_job_at": first, "active_weeks": weeks})
+
+
 # --- reserve ------------------------------------------------------------------------------------
 
 
-def reserve_paths(job: JobDoc) -> list[str]:
-    return [job_path(job.job_id), user_path(job.user_id), ledger_path(job.user_id, ledger.reserve_id(job.job_id))]
+def reserve_paths(job: JobDoc, now: datetime) -> list[str]:
+    return [job_path(job.job_id), user_path(job.user_id), ledger_path(job.user_id, ledger.reserve_id(job.job_id)),
+            rollups.shard_path(job.job_id, now)]
 
 
 def decide_reserve(docs: Docs, job_id: str, now: datetime) -> Decision[JobStatus]:
@@ -120,8 +134,11 @@ def decide_reserve(docs: Docs, job_id: str, now: datetime) -> Decision[JobStatus
         )
         rejected = _moved(job, JobStatus.REJECTED, now, error=error, finished_at=now)
         released = user.model_copy(update={"active_jobs": max(0, user.active_jobs - 1)})
+        shard = rollups.shard_path(job_id, now)
+        counted = rollups.add_job(docs[shard], rejected, now, plan_id=None, refunded=False)
         return Decision(
-            [put(job_path(job_id), rejected), put(user_path(user.user_id), released)], JobStatus.REJECTED
+            [put(job_path(job_id), rejected), put(user_path(user.user_id), released), put(shard, counted)],
+            JobStatus.REJECTED,
         )
     return Decision(
         [
@@ -142,6 +159,7 @@ class Succeeded:
     expires_at: datetime
     gpu_seconds: float
     cost_usd: float
+    gpu_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +167,7 @@ class Failed:
     error: JobError
     gpu_seconds: float | None = None  # a generation that ran and failed still cost GPU time
     cost_usd: float | None = None
+    gpu_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,13 +178,24 @@ class Canceled:
 Outcome = Succeeded | Failed | Canceled
 
 
-def finish_paths(job: JobDoc) -> list[str]:
+def finish_paths(job: JobDoc, now: datetime) -> list[str]:
     return [
         job_path(job.job_id),
         user_path(job.user_id),
         ledger_path(job.user_id, ledger.settle_id(job.job_id)),
         ledger_path(job.user_id, ledger.refund_id(job.job_id)),
+        rollups.shard_path(job.job_id, now),
+        # Read, never written: which plan the job's revenue counts under. The one document a
+        # decision reads without writing; a plan changing at this moment moves one job's figures.
+        subscription_path(job.user_id),
     ]
+
+
+def plan_of(subscription: dict | None) -> str | None:
+    if subscription is None:
+        return None
+    sub = SubscriptionDoc.from_document(subscription)
+    return sub.plan_id if sub.status is SubscriptionStatus.ACTIVE else None
 
 
 def decide_finish(docs: Docs, job_id: str, outcome: Outcome, now: datetime) -> Decision[JobDoc]:
@@ -181,6 +211,7 @@ def decide_finish(docs: Docs, job_id: str, outcome: Outcome, now: datetime) -> D
     user = load_user(docs, job.user_id, now)
     user = user.model_copy(update={"active_jobs": max(0, user.active_jobs - 1)})
     writes: list[Write] = []
+    refunded = not isinstance(outcome, Succeeded) and job.status in HOLDS_RESERVATION
     if isinstance(outcome, Succeeded):
         user, entry = ledger.post(user, ledger.settle_id(job_id), LedgerKind.SETTLE, 0, now, job_id=job_id)
         job = _moved(
@@ -191,22 +222,26 @@ def decide_finish(docs: Docs, job_id: str, outcome: Outcome, now: datetime) -> D
             expires_at=outcome.expires_at,
             gpu_seconds=outcome.gpu_seconds,
             cost_usd=outcome.cost_usd,
+            gpu_type=outcome.gpu_type,
             progress=JobProgress(stage="done", percent=100),
             finished_at=now,
         )
         writes.append(put(ledger_path(user.user_id, entry.entry_id), entry))
     else:
-        if job.status in HOLDS_RESERVATION:
+        if refunded:
             user, entry = ledger.post(
                 user, ledger.refund_id(job_id), LedgerKind.REFUND, job.credits, now, job_id=job_id
             )
             writes.append(put(ledger_path(user.user_id, entry.entry_id), entry))
-        spent = {"gpu_seconds": outcome.gpu_seconds, "cost_usd": outcome.cost_usd} if isinstance(outcome, Failed) else {}
+        spent = ({"gpu_seconds": outcome.gpu_seconds, "cost_usd": outcome.cost_usd, "gpu_type": outcome.gpu_type}
+                 if isinstance(outcome, Failed) and outcome.gpu_seconds is not None else {})
         error = outcome.error if isinstance(outcome, Failed) else None
         # A canceled job RunPod has must be stopped there: flagged until cancel_generation confirms it.
         stop = {"runpod_cancel_pending": True} if isinstance(outcome, Canceled) and job.runpod_job_id else {}
         job = _moved(job, target, now, error=error, finished_at=now, **spent, **stop)
-    writes += [put(job_path(job_id), job), put(user_path(user.user_id), user)]
+    shard = rollups.shard_path(job_id, now)
+    counted = rollups.add_job(docs[shard], job, now, plan_of(docs.get(subscription_path(job.user_id))), refunded)
+    writes += [put(job_path(job_id), job), put(user_path(user.user_id), user), put(shard, counted)]
     return Decision(writes, job)
 
 

@@ -9,6 +9,9 @@ from datetime import datetime
 from schemas.documents import LedgerEntry, LedgerKind, UserDoc
 
 
+RECENT_ENTRIES = 20  # kept on the user document, newest first: what GET /credits shows
+
+
 class InsufficientCredits(Exception):
     pass
 
@@ -50,4 +53,5 @@ def post(
         payment_id=payment_id,
         note=note,
     )
-    return user.model_copy(update={"balance": balance}), entry
+    recent = (entry, *(user.recent_entries or ()))[:RECENT_ENTRIES]
+    return user.model_copy(update={"balance": balance, "recent_entries": recent}), entry

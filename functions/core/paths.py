@@ -15,6 +15,7 @@ PAYMENT_ISSUES = "payment_issues"
 WEBHOOK_ENDPOINTS = "webhook_endpoints"
 WEBHOOK_SECRETS = "webhook_secrets"
 WEBHOOK_DELIVERIES = "webhook_deliveries"
+JOB_ROLLUPS = "job_rollups"
 
 
 def user_path(user_id: str) -> str:
@@ -88,3 +89,7 @@ def delivery_path(webhook_id: str) -> str:
 
 
 RATE_LIMITS = "rateLimits"  # one counter document per caller, rule and window; expiresAt drives Firestore's TTL
+
+
+def job_rollup_path(day: str, shard: int) -> str:
+    return f"{JOB_ROLLUPS}/{day}_{shard}"

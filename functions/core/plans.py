@@ -16,12 +16,13 @@ class Plan:
     name: str
     monthly_credits: int
     price_minor: int
+    target_markup: float  # revenue over GPU cost, minus one: the spec's infrastructure markup
 
 
 PLANS: tuple[Plan, ...] = (
-    Plan("starter", "Starter", 80, 1036),
-    Plan("creator", "Creator", 250, 3063),
-    Plan("studio", "Studio", 500, 5950),
+    Plan("starter", "Starter", 80, 1036, 0.85),
+    Plan("creator", "Creator", 250, 3063, 0.75),
+    Plan("studio", "Studio", 500, 5950, 0.70),
 )
 EXTRA_CREDIT_PRICE_MINOR = 25
 

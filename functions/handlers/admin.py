@@ -6,24 +6,26 @@ the field it orders by (the composite indexes are listed in docs/web.md).
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 from functions.bootstrap import Deps
 from functions.core import reports
-from functions.core.paths import JOBS, PAYMENTS, USERS, job_path, subscription_path, user_path
+from functions.core.paths import JOB_ROLLUPS, JOBS, PAYMENTS, USERS, job_path, subscription_path, user_path
 from functions.http.params import int_param
 from functions.handlers.jobs_api import jobs_cursor_ok
 from functions.handlers.payments import catalogue
 from functions.http.endpoint import Call, Reply
 from functions.http.errors import ApiError
-from functions.store import Query
+from functions.store import Query, Store
+from functions.store.meter import ReadMeter
 from schemas.admin import PROMPT_PREVIEW_CHARS, AdminJobList, AdminJobView, AdminUserList, AdminUserView, DailyStats
 from schemas.documents import JobDoc, UserDoc
 from schemas.jobs import JobStatus
-from schemas.payments import PaymentDoc, SubscriptionDoc
+from schemas.payments import PaymentState, SubscriptionDoc
+from schemas.rollups import JobRollup
 
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-REPORT_MAX_JOBS = 5000  # one report reads at most this many jobs (and payments); it says when it stopped
 REPORT_MAX_DAYS = 90
 
 
@@ -58,7 +60,7 @@ def admin_job_view(job: JobDoc) -> AdminJobView:
         job_id=job.job_id, user_id=job.user_id, status=job.status, prompt_preview=prompt, duration_sec=job.duration_sec,
         credits=job.credits, created_at=job.created_at, updated_at=job.updated_at, finished_at=job.finished_at,
         gpu_seconds=job.gpu_seconds, cost_usd=job.cost_usd, error=job.error, trace_id=job.trace_id,
-        model=job.output.model if job.output else None,
+        model=job.output.model if job.output else None, gpu_type=job.gpu_type,
     )
 
 
@@ -91,27 +93,37 @@ def list_users(call: Call, deps: Deps) -> Reply:
 
 
 def daily_stats(call: Call, deps: Deps) -> Reply:
-    """Credit burn, GPU spend, revenue and margin for each of the last ``days`` UTC days."""
+    """Credit burn, GPU spend, revenue and margin for each of the last ``days`` UTC days: read from
+    the rollup shards (jobs) and one sum aggregation per day (payments), never job by job."""
     days = int_param(call, "days", default=14, low=1, high=REPORT_MAX_DAYS)
     s = deps.settings
-    today = reports.utc_day(deps.now())
-    since = reports.window_start(today, days)
-    job_rows = deps.store.query(Query(JOBS, where=[("finishedAt", ">=", since)], order_by="finishedAt",
-                                      limit=REPORT_MAX_JOBS + 1))
-    payment_rows = deps.store.query(Query(PAYMENTS, where=[("updatedAt", ">=", since)], order_by="updatedAt",
-                                          limit=REPORT_MAX_JOBS + 1))
+    store = ReadMeter(deps.store)
+    window = reports.window(reports.utc_day(deps.now()), days)
+    rollups = rollups_since(store, window[-1], window[0])
     per_credit = reports.revenue_per_credit_minor(catalogue(deps))
-    rows, totals = reports.daily_spend(
-        reports.window(today, days),
-        (JobDoc.from_document(data) for _, data in job_rows[:REPORT_MAX_JOBS]),
-        (PaymentDoc.from_document(data) for _, data in payment_rows[:REPORT_MAX_JOBS]),
-        per_credit, s.usd_per_billing_unit, s.gpu_price_per_second_usd,
-    )
+    rows, totals = reports.daily_spend(window, rollups, _settled_per_day(store, window), per_credit, s.usd_per_billing_unit)
     return 200, DailyStats(
         days=rows, totals=totals, currency=s.billing_currency, revenue_per_credit_minor=round(per_credit, 4),
         usd_per_billing_unit=s.usd_per_billing_unit, gpu_price_per_second_usd=s.gpu_price_per_second_usd,
-        truncated=len(job_rows) > REPORT_MAX_JOBS or len(payment_rows) > REPORT_MAX_JOBS,
+        gpu_prices_usd_per_second=s.gpu_prices_usd_per_second, documents_read=store.reads,
     )
+
+
+def rollups_since(store: Store | ReadMeter, first: date, last: date) -> list[JobRollup]:
+    """The rollup shards of the days ``first``..``last``: at most days x SHARDS small documents."""
+    rows = store.query(Query(JOB_ROLLUPS, where=[("day", ">=", first.isoformat()), ("day", "<=", last.isoformat())]))
+    return [JobRollup.from_document(data) for _, data in rows]
+
+
+def _settled_per_day(store: ReadMeter, days: list[date]) -> dict[date, int]:
+    def settled(day: date) -> int:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        query = Query(PAYMENTS, where=[("state", "==", PaymentState.SETTLED.value), ("updatedAt", ">=", start),
+                                       ("updatedAt", "<", start + timedelta(days=1))])
+        return int(store.aggregate(query, ["amountMinor"]).sums["amountMinor"])
+
+    with ThreadPoolExecutor(8) as pool:
+        return dict(zip(days, pool.map(settled, days), strict=True))
 
 
 def _user_id(value: str, field: str = "userId") -> str:

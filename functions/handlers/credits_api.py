@@ -1,7 +1,7 @@
 """GET /credits, GET /plans, POST /admin/grants."""
 
 from functions.bootstrap import Deps
-from functions.core import credits
+from functions.core import credits, ledger
 from functions.core.jobs import load_user
 from functions.core.paths import ledger_collection, user_path
 from functions.core.plans import priced
@@ -12,16 +12,17 @@ from functions.store import Query
 from schemas.api import CreditsView, GrantRequest, GrantResponse, PlanList, PlanView
 from schemas.documents import LedgerEntry, LedgerKind
 
-RECENT_ENTRIES = 20
-
-
 def get_credits(call: Call, deps: Deps) -> Reply:
+    """One document read: the user document carries its newest ledger entries (written with each
+    posting). Only a document from before that falls back to querying the ledger."""
     user = load_user({user_path(call.user_id): deps.store.get(user_path(call.user_id))}, call.user_id, deps.now())
-    rows = deps.store.query(
-        Query(ledger_collection(call.user_id), order_by="createdAt", descending=True, limit=RECENT_ENTRIES)
-    )
-    entries = [ledger_view(LedgerEntry.from_document(data)) for _, data in rows]
-    return 200, CreditsView(balance=user.balance, entries=entries)
+    recent = user.recent_entries
+    if recent is None:
+        rows = deps.store.query(
+            Query(ledger_collection(call.user_id), order_by="createdAt", descending=True, limit=ledger.RECENT_ENTRIES)
+        )
+        recent = tuple(LedgerEntry.from_document(data) for _, data in rows)
+    return 200, CreditsView(balance=user.balance, entries=[ledger_view(entry) for entry in recent])
 
 
 def list_plans(call: Call, deps: Deps) -> Reply:

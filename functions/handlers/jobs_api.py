@@ -129,7 +129,7 @@ def jobs_cursor_ok(cursor: str) -> bool:
 def cancel_job(call: Call, deps: Deps) -> Reply:
     job = owned_job(deps, call.user_id, call.params["jobId"])
     now = deps.now()
-    canceled = deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, jobs.Canceled(), now))
+    canceled = deps.store.decide(jobs.finish_paths(job, now), lambda docs: jobs.decide_finish(docs, job.job_id, jobs.Canceled(), now))
     status_changed(deps, job, canceled.status)
     if canceled.status is JobStatus.CANCELED:
         log.info("job canceled by its owner; credits refunded", extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})

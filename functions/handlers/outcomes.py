@@ -8,8 +8,9 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from functions.bootstrap import Deps
-from functions.core import jobs
+from functions.core import jobs, rollups
 from functions.core.paths import job_path
+from functions.core.pricing import UNKNOWN_GPU, GpuPrices
 from functions.handlers.status_changes import status_changed
 from schemas.documents import JobDoc, JobError
 from schemas.generation import GenerationOutput, failure_code
@@ -27,10 +28,13 @@ _FAILURE_CODES = {
 
 def finish(deps: Deps, job: JobDoc, outcome: jobs.Outcome) -> JobDoc:
     now = deps.now()
-    ended = deps.store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, now))
+    ended = deps.store.decide(jobs.finish_paths(job, now), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, now))
     context = {"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id}
     if ended.status is job.status:
         return ended  # a late or repeated outcome: nothing changed
+    log.info("job ended", extra={**context, "event": "job_ended", "job_status": ended.status.value,
+                                 "generation_s": rollups.total_seconds(ended), "cost_usd": ended.cost_usd or 0.0,
+                                 "gpu_type": ended.gpu_type})
     status_changed(deps, job, ended.status)
     if isinstance(outcome, jobs.Failed):
         log.warning("job settled as %s (refunded): %s: %s", ended.status, outcome.error.code, outcome.error.message, extra=context)
@@ -39,9 +43,17 @@ def finish(deps: Deps, job: JobDoc, outcome: jobs.Outcome) -> JobDoc:
     return ended
 
 
+def gpu_prices(deps: Deps) -> GpuPrices:
+    s = deps.settings
+    return GpuPrices(s.gpu_prices_usd_per_second, s.gpu_price_per_second_usd)
+
+
 def fail(deps: Deps, job: JobDoc, code: str, message: str, gpu_seconds: float | None = None) -> JobDoc:
-    cost = round(gpu_seconds * deps.settings.gpu_price_per_second_usd, 6) if gpu_seconds is not None else None
-    return finish(deps, job, jobs.Failed(JobError(code=code, message=message[:1000]), gpu_seconds, cost))
+    # A failed run returns no output, so no GPU name: it is priced as the preferred type.
+    prices = gpu_prices(deps)
+    cost = prices.cost_usd(gpu_seconds, UNKNOWN_GPU) if gpu_seconds is not None else None
+    gpu = UNKNOWN_GPU if gpu_seconds is not None else None
+    return finish(deps, job, jobs.Failed(JobError(code=code, message=message[:1000]), gpu_seconds, cost, gpu))
 
 
 def apply_runpod_status(deps: Deps, job: JobDoc, status: RunPodStatus) -> JobDoc:
@@ -88,11 +100,16 @@ def _success(deps: Deps, job: JobDoc, status: RunPodStatus) -> jobs.Outcome:
     if not deps.storage.exists(output.r2_key):
         return jobs.Failed(JobError(code="output_missing", message="the worker reported a video that is not in the bucket"))
     gpu_seconds = _gpu_seconds(status) or 0.0
+    prices = gpu_prices(deps)
+    gpu = prices.gpu_type(output.gpu_type)
+    if output.gpu_type and gpu == UNKNOWN_GPU:
+        log.warning("GPU %r is not in the price table: priced at the fallback", output.gpu_type, extra={"job_id": job.job_id})
     return jobs.Succeeded(
         output=output,
         expires_at=deps.now() + timedelta(hours=deps.settings.video_ttl_hours),
         gpu_seconds=gpu_seconds,
-        cost_usd=round(gpu_seconds * deps.settings.gpu_price_per_second_usd, 6),
+        cost_usd=prices.cost_usd(gpu_seconds, gpu),
+        gpu_type=gpu,
     )
 
 

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def reserve_credits(event: JobRequested, deps: Deps) -> None:
     job = jobs.load_job({job_path(event.job_id): deps.store.get(job_path(event.job_id))}, event.job_id)
     now = deps.now()
-    status = deps.store.decide(jobs.reserve_paths(job), lambda docs: jobs.decide_reserve(docs, job.job_id, now))
+    status = deps.store.decide(jobs.reserve_paths(job, now), lambda docs: jobs.decide_reserve(docs, job.job_id, now))
     log.info("reserve %d credits: job is %s", job.credits, status,
              extra={"job_id": job.job_id, "trace_id": job.trace_id, "user_id": job.user_id})
     status_changed(deps, job, status)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from schemas import admin, api, keys, operator, payments, webhooks
+from schemas import admin, api, keys, metrics, operator, payments, webhooks
 from schemas.jobs import JobStatus
 
 
@@ -109,6 +109,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/admin/queue/payments/{paymentId}/resolve", "admin_resolve_payment_issue",
           "Mark a payment issue handled (refunded, granted by hand...)", auth="admin", request=operator.ResolveIssueRequest,
           response=payments.PaymentIssueDoc),
+    Route("GET", "/admin/metrics", "admin_metrics", "The product's success metrics against their targets",
+          auth="admin", response=metrics.MetricsReport,
+          query=(QueryParam("days", {"type": "integer", "minimum": 1, "maximum": 90, "default": 14}),)),
     Route("POST", "/webhooks/runpod", "runpod_webhook", "RunPod end-of-job webhook (token in the query)", auth="public",
           rate="callback", max_body=256 * 1024,
           query=(QueryParam("jobId", {"type": "string"}, required=True), QueryParam("token", {"type": "string"}, required=True))),

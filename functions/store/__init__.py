@@ -1,6 +1,7 @@
 """The state store port: atomic read-decide-write over a few documents, and simple queries."""
 
 from functions.store.port import (
+    Aggregate,
     Conflict,
     Decision,
     Delete,
@@ -11,4 +12,4 @@ from functions.store.port import (
     Write,
 )
 
-__all__ = ["Conflict", "Decision", "Delete", "Put", "Query", "Store", "StoreContention", "Write"]
+__all__ = ["Aggregate", "Conflict", "Decision", "Delete", "Put", "Query", "Store", "StoreContention", "Write"]

@@ -6,11 +6,11 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from functions.store.port import Conflict, Delete, Put, Query
+from functions.store.port import Aggregate, Conflict, Delete, Put, Query
 from functions.store.retry import OptimisticStore
 
 _CONFLICTS = (gexc.FailedPrecondition, gexc.AlreadyExists, gexc.Aborted, gexc.Conflict, gexc.NotFound)
-_OPS = {"==": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in"}
+_OPS = {"==": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in", "array_contains": "array_contains"}
 
 
 class FirestoreStore(OptimisticStore):
@@ -27,6 +27,13 @@ class FirestoreStore(OptimisticStore):
     def count(self, query: Query) -> int:
         (result,) = self._query(query).count().get()[0]
         return int(result.value)
+
+    def aggregate(self, query: Query, sum_fields: Sequence[str] = ()) -> Aggregate:
+        aggregation = self._query(query).count(alias="count")
+        for n, field in enumerate(sum_fields):
+            aggregation = aggregation.sum(field, alias=f"sum{n}")
+        found = {result.alias: result.value for row in aggregation.get() for result in row}
+        return Aggregate(int(found.get("count", 0)), {f: float(found.get(f"sum{n}") or 0) for n, f in enumerate(sum_fields)})
 
     def _query(self, query: Query) -> Any:
         q: Any = self._db.collection(query.collection)

@@ -5,7 +5,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functions.store.port import Conflict, Delete, Put, Query
+from functions.store.port import Aggregate, Conflict, Delete, Put, Query
 from functions.store.retry import OptimisticStore
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -15,6 +15,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     ">": lambda a, b: a is not None and a > b,
     ">=": lambda a, b: a is not None and a >= b,
     "in": lambda a, b: a in b,
+    "array_contains": lambda a, b: isinstance(a, list) and b in a,
 }
 
 
@@ -48,6 +49,11 @@ class MemoryStore(OptimisticStore):
 
     def count(self, query: Query) -> int:
         return len(self.query(query))
+
+    def aggregate(self, query: Query, sum_fields: Sequence[str] = ()) -> Aggregate:
+        rows = self.query(query)
+        sums = {f: float(sum(data.get(f) or 0 for _, data in rows if isinstance(data.get(f), int | float))) for f in sum_fields}
+        return Aggregate(len(rows), sums)
 
     def _read(self, paths: Sequence[str]) -> dict[str, tuple[dict[str, Any] | None, int]]:
         with self._lock:

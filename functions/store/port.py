@@ -51,11 +51,19 @@ class StoreContention(Exception):
 @dataclass(frozen=True)
 class Query:
     collection: str  # a collection path, e.g. "jobs" or "users/u1/ledger"
-    where: Sequence[tuple[str, Literal["==", "<", "<=", ">", ">=", "in"], Any]] = ()
+    where: Sequence[tuple[str, Literal["==", "<", "<=", ">", ">=", "in", "array_contains"], Any]] = ()
     order_by: str | None = None
     descending: bool = False
     limit: int | None = None
     start_after: str | None = None  # the path of the last document of the previous page
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A server-side aggregation's answer: how many documents matched, and sums of fields."""
+
+    count: int
+    sums: Mapping[str, float]
 
 
 class Store(Protocol):
@@ -73,4 +81,9 @@ class Store(Protocol):
 
     def count(self, query: Query) -> int:
         """How many documents match ``query`` (counted server-side: no document is read)."""
+        ...
+
+    def aggregate(self, query: Query, sum_fields: Sequence[str] = ()) -> Aggregate:
+        """Count (and sum ``sum_fields`` of) the documents matching ``query``, without reading them:
+        Firestore bills one read per 1,000 index entries scanned."""
         ...

@@ -35,6 +35,8 @@ REQUIRED_INDEXES = {
     ("payments", (("userId", "ASCENDING"), ("createdAt", "DESCENDING"))): "payments.get_account, known_truelayer_user",
     ("jobs", (("status", "ASCENDING"), ("expiresAt", "ASCENDING"))): "expiry.expire_videos",
     ("jobs", (("status", "ASCENDING"), ("updatedAt", "ASCENDING"))): "expiry.reconcile_running / reannounce_stalled",
+    ("payments", (("state", "ASCENDING"), ("updatedAt", "ASCENDING"))): "admin.daily_stats (settled sums per day)",
+    ("users", (("activeWeeks", "CONTAINS"), ("firstJobAt", "ASCENDING"))): "metrics.admin_metrics (retention cohorts)",
 }
 TTL_FIELDS = {("idempotency", "expiresAt"), ("truelayer_events", "expiresAt"),  # records of processed requests and events
               ("rateLimits", "expiresAt"),  # rate-limit counters
@@ -330,7 +332,8 @@ def check_firestore(infra: Infra, code: CodeModel) -> list[Finding]:
     for collection, field in sorted(TTL_FIELDS - ttls):
         findings.append(Finding("firestore", f"{collection}.{field}", "has no TTL policy"))
     indexes = {
-        (ix.attrs.get("collection"), tuple((f.get("field_path"), f.get("order")) for f in ix.attrs.get("fields", [])))
+        (ix.attrs.get("collection"),
+         tuple((f.get("field_path"), f.get("order") or f.get("array_config")) for f in ix.attrs.get("fields", [])))
         for ix in infra.instances("google_firestore_index")
     }
     for (collection, fields), query in REQUIRED_INDEXES.items():
@@ -397,8 +400,15 @@ def check_runpod(infra: Infra, code: CodeModel) -> list[Finding]:
     attrs = endpoint.attrs
     if not isinstance(attrs.get("workers_min"), int) or attrs["workers_min"] < 1:
         findings.append(Finding("runpod", "endpoint", "keeps no warm worker (workers_min < 1)"))
-    if not any("H100" in str(g) for g in attrs.get("gpu_type_ids") or []):
-        findings.append(Finding("runpod", "endpoint", "does not run on H100"))
+    gpus = [str(g) for g in attrs.get("gpu_type_ids") or []]
+    if not gpus or "H100" not in gpus[0]:
+        findings.append(Finding("runpod", "endpoint", "does not prefer the H100 (first in gpu_type_ids)"))
+    if not any("L40S" in g for g in gpus[1:]):
+        findings.append(Finding("runpod", "endpoint", "offers no L40S backup behind the H100"))
+    prices = _gpu_price_table(infra)
+    for gpu in gpus:
+        if not any(_squash(key) in _squash(gpu) for key in prices):
+            findings.append(Finding("runpod", gpu, "has no price in gpu_prices_usd_per_second: its jobs would be costed wrongly"))
     settings_env = infra.local("settings_env") or {}
     run_timeout = int(settings_env.get("RUNPOD_EXECUTION_TIMEOUT_S") or 900)  # 900: the Settings default
     if not isinstance(attrs.get("execution_timeout_ms"), int) or attrs["execution_timeout_ms"] < run_timeout * 1000:
@@ -419,6 +429,48 @@ def check_runpod(infra: Infra, code: CodeModel) -> list[Finding]:
             findings.append(Finding("runpod", "template", f"{name} must be {value!r} in production"))
     if not any(refers(env.get("R2_BUCKET"), bucket.address) for bucket in infra.instances("cloudflare_r2_bucket")):
         findings.append(Finding("runpod", "template", "R2_BUCKET is not the bucket Terraform manages"))
+    return findings
+
+
+ALERTS = {  # what must page someone, and a phrase its PromQL query or filter must hold
+    "success rate": "user_cineweave_jobs_ended{",
+    "generation p95": "histogram_quantile(0.95, sum by (le) (increase(logging_googleapis_com:user_cineweave_generation_seconds_bucket",
+    "RunPod spend per hour": "user_cineweave_gpu_cost_usd_sum",
+    "dead letter": "-dead-letter-hold",
+}
+
+
+def check_monitoring(infra: Infra, code: CodeModel) -> list[Finding]:
+    """The alerts exist, page the configured channel, and read metrics the code's logs feed."""
+    findings = []
+    policies = infra.instances("google_monitoring_alert_policy")
+    metrics = {m.address: m for m in infra.instances("google_logging_metric")}
+    names = {f"${{{address}.name}}": str(m.attrs.get("name")) for address, m in metrics.items()}
+    texts = {}
+    for policy in policies:
+        text = json.dumps(policy.attrs, default=str).replace("${local.dead_letter_suffix}", "-dead-letter")
+        for address in set(re.findall(r"google_logging_metric\.[A-Za-z0-9_]+", text)):
+            if address not in metrics:
+                findings.append(Finding("monitoring", policy.address, f"reads {address}, which is not defined"))
+        for ref, name in names.items():
+            text = text.replace(ref, name)
+        texts[policy.address] = text
+    for alert, phrase in ALERTS.items():
+        if not any(phrase in text for text in texts.values()):
+            findings.append(Finding("monitoring", alert, "has no alert policy"))
+    absent = " ".join(text for text in texts.values() if "condition_absent" in text)
+    for tick in infra.local("clock_ticks") or {}:
+        if f'google_pubsub_subscription.push[\\"{tick}\\"]' not in absent:
+            findings.append(Finding("monitoring", tick, "no alert when this clock tick stops running"))
+    for policy in policies:
+        channels = " ".join(str(c) for c in policy.attrs.get("notification_channels") or [])
+        if not refers(channels, "var.alert_notification_channel"):
+            findings.append(Finding("monitoring", policy.address, "notifies no one (not var.alert_notification_channel)"))
+    logged = code.log_fields
+    for address, metric in metrics.items():
+        text = json.dumps(metric.attrs, default=str)
+        for field in sorted(set(re.findall(r"jsonPayload\.([a-z_]+)", text)) - logged):
+            findings.append(Finding("monitoring", address, f"reads jsonPayload.{field}, which functions/logs.py never writes"))
     return findings
 
 
@@ -443,6 +495,7 @@ CHECKS: dict[str, Callable[[Infra, CodeModel], list[Finding]]] = {
     "scheduler": check_scheduler,
     "r2": check_r2,
     "runpod": check_runpod,
+    "monitoring": check_monitoring,
 }
 
 
@@ -452,6 +505,19 @@ def check(infra_dir: Path, code: CodeModel, only: Iterable[str] | None = None) -
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())  # as functions/core/pricing.py matches GPU names
+
+
+def _gpu_price_table(infra: Infra) -> dict:
+    """The GPU_PRICES_USD_PER_SECOND the functions get: the JSON in local.settings_env."""
+    raw = (infra.local("settings_env") or {}).get("GPU_PRICES_USD_PER_SECOND")
+    try:
+        return json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    except (ValueError, TypeError):
+        return {}
+
+
 def _secret_id(env: str) -> str:
     return env.lower().replace("_", "-")
 

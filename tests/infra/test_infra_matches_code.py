@@ -255,3 +255,33 @@ def test_a_dependency_cycle_fails(code, infra_copy):
 def test_a_dangling_reference_fails(code, infra_copy):
     drop_block(infra_copy / "variables.tf", 'variable "worker_image"')
     assert "[graph] var.worker_image: is referenced but defined nowhere" in findings(infra_copy, code, "graph")
+
+
+# --- monitoring and GPU routing --------------------------------------------------------------
+def test_each_alert_is_required(code, infra_copy):
+    drop_block(infra_copy / "monitoring.tf", 'resource "google_monitoring_alert_policy" "clock_tick"')
+    drop_block(infra_copy / "monitoring.tf", 'resource "google_monitoring_alert_policy" "gpu_spend"')
+    found = findings(infra_copy, code, "monitoring")
+    assert "[monitoring] clock-ticked: no alert when this clock tick stops running" in found
+    assert "[monitoring] renewal-clock-ticked: no alert when this clock tick stops running" in found
+    assert "[monitoring] RunPod spend per hour: has no alert policy" in found
+
+
+def test_an_alert_reading_a_field_the_logs_never_write_fails(code, infra_copy):
+    edit(infra_copy / "monitoring.tf", "EXTRACT(jsonPayload.generation_s)", "EXTRACT(jsonPayload.generation_secs)")
+    assert ("[monitoring] google_logging_metric.generation_seconds: reads jsonPayload.generation_secs, which functions/logs.py "
+            "never writes") in findings(infra_copy, code, "monitoring")
+
+
+def test_an_alert_without_the_notification_channel_fails(code, infra_copy):
+    edit(infra_copy / "monitoring.tf", "alert_channels   = [var.alert_notification_channel]", "alert_channels   = []")
+    assert "[monitoring] google_monitoring_alert_policy.dead_letter: notifies no one (not var.alert_notification_channel)" in \
+        findings(infra_copy, code, "monitoring")
+
+
+def test_the_endpoint_offers_a_priced_l40s_behind_the_h100(code, infra_copy):
+    edit(infra_copy / "variables.tf", 'default     = ["NVIDIA H100 80GB HBM3", "NVIDIA L40S"]',
+         'default     = ["NVIDIA H100 80GB HBM3", "NVIDIA A40"]')
+    found = findings(infra_copy, code, "runpod")
+    assert "[runpod] endpoint: offers no L40S backup behind the H100" in found
+    assert "[runpod] NVIDIA A40: has no price in gpu_prices_usd_per_second: its jobs would be costed wrongly" in found

@@ -113,14 +113,25 @@ def test_users_show_balance_and_plan(deps):
     assert [u["subscriptionStatus"] for u in one["users"]] == ["active"]
 
 
+def end_job(deps, job_id: str, outcome, at, **extra) -> JobDoc:
+    """A running job ended by the settlement decision at ``at`` (which also counts it in the rollups)."""
+    job = add_job(deps, job_id, "user_a", JobStatus.RUNNING, deps.now() - at + timedelta(minutes=2), **extra)
+    return deps.store.decide(jobs.finish_paths(job, at), lambda docs: jobs.decide_finish(docs, job_id, outcome, at))
+
+
+def succeeded(job_id: str, gpu_seconds: float, cost: float, at) -> jobs.Succeeded:
+    return jobs.Succeeded(output=output(job_id), expires_at=at + timedelta(hours=24), gpu_seconds=gpu_seconds,
+                          cost_usd=cost, gpu_type="H100")
+
+
 def test_daily_stats_count_burn_spend_revenue_and_margin(deps):
     now = deps.now()
-    done = add_job(deps, "job_done", "user_a", JobStatus.DONE, timedelta(minutes=5), credits=2, duration_sec=10,
-                   finished_at=now - timedelta(minutes=1), gpu_seconds=100.0, cost_usd=0.116, output=output("job_done"))
-    add_job(deps, "job_old", "user_a", JobStatus.EXPIRED, timedelta(days=1, hours=1), finished_at=now - timedelta(days=1),
-            gpu_seconds=50.0, cost_usd=0.058, output=output("job_old"))
-    add_job(deps, "job_fail", "user_a", JobStatus.FAILED, timedelta(minutes=3), finished_at=now - timedelta(minutes=2))
-    add_job(deps, "job_ancient", "user_a", JobStatus.DONE, timedelta(days=30), finished_at=now - timedelta(days=30), cost_usd=9.0)
+    minute_ago, yesterday_at = now - timedelta(minutes=1), now - timedelta(days=1)
+    done = end_job(deps, "job_done", succeeded("job_done", 100.0, 0.116, minute_ago), minute_ago, credits=2, duration_sec=10)
+    end_job(deps, "job_old", succeeded("job_old", 50.0, 0.058, yesterday_at), yesterday_at)
+    end_job(deps, "job_fail", jobs.Failed(JobError(code="generation_failed", message="x")), now - timedelta(minutes=2))
+    ancient = now - timedelta(days=30)
+    end_job(deps, "job_ancient", succeeded("job_ancient", 9000.0, 9.0, ancient), ancient)
     add_job(deps, "job_live", "user_a", JobStatus.RUNNING, timedelta(minutes=1))
 
     status, body = get(deps, "admin_daily_stats", "days=3")
@@ -133,9 +144,11 @@ def test_daily_stats_count_burn_spend_revenue_and_margin(deps):
     assert today["gpuSeconds"] == 100.0 and today["gpuCostUsd"] == pytest.approx(0.116)
     assert today["creditRevenueMinor"] == round(2 * per_credit)
     assert today["marginUsd"] == pytest.approx(round(2 * per_credit) / 100 * 1.25 - 0.116)
-    assert (yesterday["jobsDone"], yesterday["creditsBurned"]) == (1, 1)  # expired since, but it was done that day
+    assert (yesterday["jobsDone"], yesterday["creditsBurned"]) == (1, 1)
     assert body["totals"]["creditsBurned"] == 3 and body["totals"]["gpuCostUsd"] == pytest.approx(0.174)
     assert body["currency"] == "GBP" and body["usdPerBillingUnit"] == 1.25 and body["truncated"] is False
+    assert body["gpuPricesUsdPerSecond"] == {"H100": 0.00116, "L40S": 0.00053}
+    assert 0 < body["documentsRead"] <= 3 * 8 + 3  # the days' shards and one payment sum a day, not the jobs
 
 
 def test_daily_stats_days_are_bounded(deps):

@@ -31,11 +31,11 @@ def _store_with(balance: int, *job_docs: JobDoc) -> MemoryStore:
 
 
 def _reserve(store, job):
-    return store.decide(jobs.reserve_paths(job), lambda docs: jobs.decide_reserve(docs, job.job_id, NOW))
+    return store.decide(jobs.reserve_paths(job, NOW), lambda docs: jobs.decide_reserve(docs, job.job_id, NOW))
 
 
 def _finish(store, job, outcome):
-    return store.decide(jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, NOW))
+    return store.decide(jobs.finish_paths(job, NOW), lambda docs: jobs.decide_finish(docs, job.job_id, outcome, NOW))
 
 
 def _user(store) -> UserDoc:

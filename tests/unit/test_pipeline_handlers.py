@@ -26,7 +26,7 @@ def _reserved_job(deps, job_id: str = "job_1") -> JobDoc:
                  created_at=now, updated_at=now)
     deps.store.decide([user_path("user_a")], lambda docs: Decision([jobs.put(user_path("user_a"), user)]))
     deps.store.decide(jobs.create_paths(job, None), lambda docs: jobs.decide_create(docs, job, None, "h", 5))
-    deps.store.decide(jobs.reserve_paths(job), lambda docs: jobs.decide_reserve(docs, job_id, now))
+    deps.store.decide(jobs.reserve_paths(job, now), lambda docs: jobs.decide_reserve(docs, job_id, now))
     return job
 
 
@@ -86,7 +86,7 @@ def test_a_job_canceled_while_submitting_has_its_runpod_job_canceled(deps):
     job = _reserved_job(deps)
     now = deps.now()
     deps.runpod.before_run = lambda: deps.store.decide(
-        jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, job.job_id, jobs.Canceled(), now))
+        jobs.finish_paths(job, now), lambda docs: jobs.decide_finish(docs, job.job_id, jobs.Canceled(), now))
     submission.submit_job(_reserved_event(), deps)
     assert _job(deps).status is JobStatus.CANCELED
     assert deps.runpod.canceled == ["rp-1"]

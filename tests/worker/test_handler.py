@@ -165,3 +165,14 @@ def test_out_of_memory_fails_the_job_with_the_reason_and_the_next_job_runs(worke
 
     assert failed == {"error": "out of GPU memory: CUDA out of memory. Tried to allocate 3.75 GiB."}
     assert s3.head_object(Bucket=bucket_name, Key=retried["r2Key"])["ContentType"] == "video/mp4"
+
+
+def test_the_first_job_after_setup_reports_a_cold_start_and_the_gpu_runpod_named(worker, settings_for, progress):
+    url = "http://127.0.0.1:1/v2/e/job-take/$ID?gpu=NVIDIA%20L40S"
+    fresh = VideoWorker(settings_for(runpod_webhook_get_job=url), bucket=worker.bucket, load=lambda s: worker.model)
+    fresh.setup()
+    handler = make_handler(fresh, send_progress=progress)
+    first, second = (handler({"id": f"rp-{n}", "input": job_input(seed=1)}) for n in range(2))
+    assert "error" not in first, first
+    assert (first["coldStart"], first["gpuType"], second["coldStart"], second["gpuType"]) == (True, "NVIDIA L40S", False, "NVIDIA L40S")
+    assert first["setupS"] >= 0 and "setupS" not in second
