@@ -46,3 +46,18 @@ def test_fields_left_out_of_a_replacement_are_removed(store, counter_path):
     store.decide([counter_path], lambda docs: Decision([Put(counter_path, {"a": 1, "b": 2})]))
     store.decide([counter_path], lambda docs: Decision([Put(counter_path, {"a": 3})]))
     assert store.get(counter_path) == {"a": 3}
+
+
+def test_aggregations_count_and_sum_on_the_server_with_array_contains(store):
+    from functions.store import Query
+
+    collection = f"agg_{uuid.uuid4().hex[:8]}"
+    docs = [{"weeks": [1, 2], "amount": 250, "day": "2026-12-01"}, {"weeks": [1], "amount": 1036, "day": "2026-12-01"},
+            {"weeks": [1, 2, 3], "amount": 5950, "day": "2026-11-30"}]
+    store.decide([f"{collection}/{n}" for n in range(3)],
+                 lambda _: Decision([Put(f"{collection}/{n}", doc) for n, doc in enumerate(docs)]))
+    both = store.aggregate(Query(collection), ["amount"])
+    assert (both.count, both.sums) == (3, {"amount": 7236.0})
+    week2 = store.aggregate(Query(collection, where=[("weeks", "array_contains", 2), ("day", ">=", "2026-12-01")]))
+    assert week2.count == 1
+    assert store.aggregate(Query(collection, where=[("day", "==", "1999-01-01")]), ["amount"]).sums == {"amount": 0.0}
