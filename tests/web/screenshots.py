@@ -63,7 +63,7 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
         ("job-failed", f"/app/jobs/{jobs['failed']}", "[data-testid=job-error]"),
         ("account", "/app/account", "[data-testid=ledger]"),
     ]
-    admin_pages = [("admin-overview", None), ("admin-jobs", "Jobs"), ("admin-users", "Users")]
+    admin_pages = [("admin-overview", None), ("admin-metrics", "Metrics"), ("admin-jobs", "Jobs"), ("admin-users", "Users")]
     with sync_playwright() as playwright:
         browser = launch(playwright)
         for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -113,6 +113,7 @@ def capture(config: StackConfig, issuer: DevIssuer, jobs: dict[str, str], out: P
                 if tab:
                     page.click(f"role=tab[name={tab}]")
                 page.wait_for_selector({"admin-overview": "[data-testid=daily-table]", "admin-jobs": "[data-testid=admin-jobs]",
+                                        "admin-metrics": "[data-testid=cohort-table]",
                                         "admin-users": "[data-testid=admin-users]"}[name])
                 shots.append(_shot(page, out / f"{name}-{width_name}.png"))
             context.close()

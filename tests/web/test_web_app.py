@@ -87,7 +87,7 @@ def test_a_user_without_the_admin_role_cannot_open_the_console(page, sign_in, ma
     assert "admin role" in page.wait_for_selector("[data-testid=admin-forbidden]").inner_text()
     assert not page.is_visible("[data-testid=kpis]")
     token = issuer.mint(user.user_id, azp=stack.base_url)
-    for path in ("/admin/jobs", "/admin/users", "/admin/stats/daily"):
+    for path in ("/admin/jobs", "/admin/users", "/admin/stats/daily", "/admin/metrics"):
         answer = requests.get(stack.base_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert answer.status_code == 403 and answer.json()["error"]["code"] == "forbidden", path
 
@@ -104,6 +104,17 @@ def test_the_admin_signs_in_as_admin_and_sees_the_job_and_its_cost(page, make_us
     page.click("nav >> text=Admin")
     page.wait_for_selector("[data-testid=kpis]")
     assert "gpu spend" in page.inner_text("[data-testid=kpis]").lower()
+
+    page.click("role=tab[name=Metrics]")
+    success = page.wait_for_selector("[data-testid=target-success_rate]")
+    assert success.get_attribute("data-ok") in ("true", "false") and "target ≥ 95%" in success.inner_text()
+    assert page.query_selector("[data-testid=chart-generation] svg path.line") is not None
+    assert page.query_selector("[data-testid=cohort-table] tbody tr") is not None
+    assert "H100" in page.inner_text("[data-testid=gpu-table]")
+    assert "documents" in page.inner_text("[data-testid=documents-read]")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the page itself never scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     page.click("role=tab[name=Jobs]")
     page.fill("input[name=userId]", user.user_id)

@@ -90,6 +90,35 @@ export interface PaymentIssue {
 }
 export interface TickFailure { step: string; recordId: string; error: string; attempts: number; firstAt: string; lastAt: string }
 export interface OperatorQueue { paymentIssues: PaymentIssue[]; tickFailures: TickFailure[] }
+export interface MetricTarget {
+  key: string; label: string; value?: number; unit: "s" | "ratio" | "count"; target: number;
+  direction: "at_most" | "at_least"; ok?: boolean;
+}
+export interface GenerationTimes {
+  durationSec: number; quality: string; jobs: number; runP50S?: number; runP95S?: number; totalP50S?: number;
+  totalP95S?: number; targetP50S: number; targetP95S: number; ok?: boolean;
+}
+export interface GpuFigures {
+  gpuType: string; jobs: number; clips: number; gpuSeconds: number; costUsd: number; pricePerSecondUsd: number;
+  runP50S?: number; runP95S?: number; costPerClipUsd?: number;
+}
+export interface PlanMargin {
+  planId: string; name: string; credits: number; revenueUsd: number; costUsd: number; markup?: number; margin?: number;
+  targetMarkup?: number; ok?: boolean;
+}
+export interface RetentionCohort { weekStart: string; users: number; weeks: { week: number; retained: number; rate?: number }[] }
+export interface MetricsDay {
+  day: string; done: number; failed: number; successRate?: number; runP50S?: number; runP95S?: number; totalP50S?: number;
+  totalP95S?: number;
+}
+export interface MetricsReport {
+  start: string; end: string; days: number; targets: MetricTarget[]; generation: GenerationTimes[]; byGpu: GpuFigures[];
+  byDuration: { durationSec: number; clips: number; gpuSecondsPerClip?: number; costPerClipUsd?: number }[];
+  success: { done: number; failed: number; canceled: number; rejected: number; rate?: number; failureCodes: { code: string; count: number }[] };
+  plans: PlanMargin[]; coldStarts: { jobs: number; cold: number; setupSTotal: number; p50S?: number; p95S?: number };
+  refunds: number; refundedCredits: number; queues: { deadLetters: number; operatorQueue?: number };
+  retention: RetentionCohort[]; daily: MetricsDay[]; usdPerBillingUnit: number; documentsRead: number;
+}
 
 export interface ApiKey { keyId: string; name: string; prefix: string; createdAt: string; lastUsedAt?: string; revokedAt?: string }
 
@@ -217,6 +246,9 @@ export class Api {
   }
   resolvePaymentIssue(paymentId: string, note: string) {
     return this.call<PaymentIssue>("POST", `/admin/queue/payments/${encodeURIComponent(paymentId)}/resolve`, { note });
+  }
+  metrics(days: number) {
+    return this.call<MetricsReport>("GET", `/admin/metrics?days=${days}`);
   }
 }
 

@@ -3,9 +3,10 @@ import type { AdminJob, DailyStats } from "../api";
 import { money, usd, when } from "../format";
 import { useApp, useLoad } from "../state";
 import { ErrorBox, Spinner, StatusPill } from "../ui";
+import { Metrics } from "./AdminMetrics";
 import { OperatorQueue } from "./OperatorQueue";
 
-type Tab = "overview" | "jobs" | "users" | "queue";
+type Tab = "overview" | "metrics" | "jobs" | "users" | "queue";
 const STATUSES = ["", "pending", "reserved", "queued", "running", "done", "expired", "rejected", "failed", "canceled"];
 
 export function Admin() {
@@ -28,26 +29,22 @@ export function Admin() {
       <p class="eyebrow">Admin console</p>
       <h1 class="display">Operations</h1>
       <div class="tabs" role="tablist">
-        {(["overview", "jobs", "users", "queue"] as Tab[]).map((name) => (
+        {(["overview", "metrics", "jobs", "users", "queue"] as Tab[]).map((name) => (
           <button key={name} role="tab" aria-selected={tab === name} class={tab === name ? "tab active" : "tab"} onClick={() => setTab(name)}>
-            {{ overview: "Spend & margin", jobs: "Jobs", users: "Users", queue: "Operator queue" }[name]}
+            {{ overview: "Spend & margin", metrics: "Metrics", jobs: "Jobs", users: "Users", queue: "Operator queue" }[name]}
           </button>
         ))}
       </div>
       {tab === "overview" && (
         <>
           <div class="toolbar">
-            <label class="field inline">
-              <span>Window</span>
-              <select value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
-                {[7, 14, 30, 90].map((n) => <option key={n} value={n}>last {n} days</option>)}
-              </select>
-            </label>
+            <WindowPicker days={days} setDays={setDays} />
           </div>
           <ErrorBox error={stats.error} />
           {stats.data ? <Overview stats={stats.data} /> : <Spinner />}
         </>
       )}
+      {tab === "metrics" && <MetricsTab days={days} setDays={setDays} />}
       {tab === "jobs" && <Jobs />}
       {tab === "users" && <Users />}
       {tab === "queue" && <OperatorQueue />}
@@ -110,6 +107,31 @@ function Overview({ stats }: { stats: DailyStats }) {
         </p>
       </section>
     </>
+  );
+}
+
+function MetricsTab({ days, setDays }: { days: number; setDays: (n: number) => void }) {
+  const { api } = useApp();
+  const report = useLoad(() => api.metrics(days), [api, days]);
+  return (
+    <>
+      <div class="toolbar">
+        <WindowPicker days={days} setDays={setDays} />
+      </div>
+      <ErrorBox error={report.error} />
+      {report.data ? <Metrics report={report.data} /> : <Spinner />}
+    </>
+  );
+}
+
+function WindowPicker({ days, setDays }: { days: number; setDays: (n: number) => void }) {
+  return (
+    <label class="field inline">
+      <span>Window</span>
+      <select value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
+        {[7, 14, 30, 90].map((n) => <option key={n} value={n}>last {n} days</option>)}
+      </select>
+    </label>
   );
 }
 
