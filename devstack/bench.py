@@ -2,8 +2,9 @@
 
     python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30] [--api-key-cache-s 1]
 
-Prints p50/p99 of GET /jobs/{id} (with a session token, and with an API key) and GET /credits at
-N concurrent clients, and from server-side
+Prints p50/p99 and requests per second of GET /jobs/{id} (with a session token, and with an API
+key) and GET /credits at N concurrent clients, the documents each admin report read beside the
+number of jobs in the store, and from server-side
 timestamps (job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run
 received, webhook received -> job done, and job done -> its job.succeeded webhook at a receiver on
 loopback (the receiver's clock, the same machine's).
@@ -11,6 +12,7 @@ loopback (the receiver's clock, the same machine's).
 
 import argparse
 import json
+import os
 import platform
 import threading
 import statistics
@@ -40,9 +42,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def row(name: str, values_s: list[float]) -> str:
+def row(name: str, values_s: list[float], rps: float | None = None) -> str:
     ms = [v * 1000 for v in values_s]
-    return f"| {name:<40} | {len(ms):>5} | {percentile(ms, 50):>8.1f} | {percentile(ms, 99):>8.1f} | {max(ms):>8.1f} |"
+    per_second = f"{rps:>7.0f}" if rps is not None else " " * 7
+    return f"| {name:<40} | {len(ms):>5} | {percentile(ms, 50):>8.1f} | {percentile(ms, 99):>8.1f} | {max(ms):>8.1f} | {per_second} |"
 
 
 def _timed(call) -> float:
@@ -54,10 +57,17 @@ def _timed(call) -> float:
 
 
 def api_latency(clients: list[CineWeaveClient], key_clients: list[CineWeaveClient], job_ids: list[str],
-                per_client: int) -> dict[str, list[float]]:
+                per_client: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Latencies under ``len(clients)`` concurrent clients, and each endpoint's requests per second
+    (its requests over the wall time of the phase it ran in)."""
+    elapsed: list[float] = []
+
     def phase(timed_calls) -> list[list[float]]:
+        started = time.perf_counter()
         with ThreadPoolExecutor(len(clients)) as pool:
-            return list(pool.map(timed_calls, range(len(clients))))
+            runs = list(pool.map(timed_calls, range(len(clients))))
+        elapsed.append(time.perf_counter() - started)
+        return runs
 
     # Each client alternates its session token and its API key request by request, so both see the
     # same machine at the same moment (other load on a shared machine moves by the second).
@@ -66,12 +76,19 @@ def api_latency(clients: list[CineWeaveClient], key_clients: list[CineWeaveClien
         return [_timed(lambda c=(clients[n], key_clients[n])[i % 2]: c.request("GET", path)) for i in range(2 * per_client)]
 
     paired = phase(alternate)
-    return {
+    results = {
         "GET /jobs/{id}": [t for ts in paired for t in ts[0::2]],
         "GET /jobs/{id} with an API key": [t for ts in paired for t in ts[1::2]],
         "GET /credits": [t for ts in phase(lambda n: [_timed(lambda: clients[n].request("GET", "/credits"))
                                                        for _ in range(per_client)]) for t in ts],
     }
+    seconds = {"GET /jobs/{id}": elapsed[0], "GET /jobs/{id} with an API key": elapsed[0], "GET /credits": elapsed[1]}
+    return results, {name: len(results[name]) / seconds[name] for name in results}
+
+
+def report_reads(admin: CineWeaveClient) -> dict[str, int]:
+    """What each admin report read (its own ``documentsRead``), in Firestore's billing terms."""
+    return {path: admin.json("GET", path)["documentsRead"] for path in ("/admin/metrics?days=30", "/admin/stats/daily?days=30")}
 
 
 def pipeline_overheads(config: StackConfig, client: CineWeaveClient, jobs: int) -> dict[str, list[float]]:
@@ -155,22 +172,27 @@ def main(argv: list[str] | None = None) -> None:
         clients[0].json("POST", "/webhooks/endpoints", json={"url": receiver.url, "events": ["job.succeeded"]})
         overheads = pipeline_overheads(config, clients[0], args.jobs)
         benchmarked = [j["jobId"] for j in clients[0].jobs(limit=args.jobs)["jobs"]]
-        results = {**api_latency(clients, key_clients, job_ids, args.requests), **overheads,
-                   **webhook_latency(clients[0], receiver, benchmarked)}
+        latencies, rates = api_latency(clients, key_clients, job_ids, args.requests)
+        results = {**latencies, **overheads, **webhook_latency(clients[0], receiver, benchmarked)}
         receiver.close()
+        jobs_stored, reads = len(clients) + args.jobs, report_reads(admin)
     finally:
         stack.down(config)
 
     print(f"\nCineWeave local-stack benchmark — {platform.node()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; {args.clients} concurrent clients x {args.requests} requests; {args.jobs} jobs")
-    print("| what                                     |     n |  p50 ms |  p99 ms |  max ms |")
-    print("|------------------------------------------|-------|---------|---------|---------|")
+    print(f"gateway: gunicorn, {os.cpu_count()} workers x 16 threads; load average at the end: "
+          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("| what                                     |     n |  p50 ms |  p99 ms |  max ms |   req/s |")
+    print("|------------------------------------------|-------|---------|---------|---------|---------|")
     for name, values in results.items():
-        print(row(name, values))
+        print(row(name, values, rates.get(name)))
     session, key = (statistics.mean(results[name]) * 1000 for name in ("GET /jobs/{id}", "GET /jobs/{id} with an API key"))
     p50s = [percentile(results[name], 50) for name in ("GET /jobs/{id}", "GET /jobs/{id} with an API key")]
     print(f"\nmean GET /jobs/{{id}}: {session:.1f} ms with a session token, {key:.1f} ms with an API key "
           f"(p50 {100 * (p50s[1] / p50s[0] - 1):+.1f} %; the target is within +10 %)")
+    for path, count in reads.items():
+        print(f"GET {path}: {count} documents read, with {jobs_stored} jobs in the store")
 
 
 if __name__ == "__main__":

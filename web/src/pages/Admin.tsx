@@ -1,7 +1,8 @@
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import type { AdminJob, DailyStats } from "../api";
 import { money, usd, when } from "../format";
-import { useApp, useLoad } from "../state";
+import { type Loaded, useApp, useLoad } from "../state";
 import { ErrorBox, Spinner, StatusPill } from "../ui";
 import { Metrics } from "./AdminMetrics";
 import { OperatorQueue } from "./OperatorQueue";
@@ -35,15 +36,7 @@ export function Admin() {
           </button>
         ))}
       </div>
-      {tab === "overview" && (
-        <>
-          <div class="toolbar">
-            <WindowPicker days={days} setDays={setDays} />
-          </div>
-          <ErrorBox error={stats.error} />
-          {stats.data ? <Overview stats={stats.data} /> : <Spinner />}
-        </>
-      )}
+      {tab === "overview" && <Windowed days={days} setDays={setDays} loaded={stats} render={(data) => <Overview stats={data} />} />}
       {tab === "metrics" && <MetricsTab days={days} setDays={setDays} />}
       {tab === "jobs" && <Jobs />}
       {tab === "users" && <Users />}
@@ -113,25 +106,26 @@ function Overview({ stats }: { stats: DailyStats }) {
 function MetricsTab({ days, setDays }: { days: number; setDays: (n: number) => void }) {
   const { api } = useApp();
   const report = useLoad(() => api.metrics(days), [api, days]);
+  return <Windowed days={days} setDays={setDays} loaded={report} render={(data) => <Metrics report={data} />} />;
+}
+
+/** A report over the last ``days``: the window picker, then the report (or its error, or a spinner). */
+function Windowed<T>({ days, setDays, loaded, render }: {
+  days: number; setDays: (n: number) => void; loaded: Loaded<T>; render: (data: T) => ComponentChildren;
+}) {
   return (
     <>
       <div class="toolbar">
-        <WindowPicker days={days} setDays={setDays} />
+        <label class="field inline">
+          <span>Window</span>
+          <select value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
+            {[7, 14, 30, 90].map((n) => <option key={n} value={n}>last {n} days</option>)}
+          </select>
+        </label>
       </div>
-      <ErrorBox error={report.error} />
-      {report.data ? <Metrics report={report.data} /> : <Spinner />}
+      <ErrorBox error={loaded.error} />
+      {loaded.data ? render(loaded.data) : <Spinner />}
     </>
-  );
-}
-
-function WindowPicker({ days, setDays }: { days: number; setDays: (n: number) => void }) {
-  return (
-    <label class="field inline">
-      <span>Window</span>
-      <select value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
-        {[7, 14, 30, 90].map((n) => <option key={n} value={n}>last {n} days</option>)}
-      </select>
-    </label>
   );
 }
 
