@@ -56,7 +56,7 @@ def test_a_creator_renders_watches_and_downloads_a_video_and_pays_one_credit(pag
 
     page.click("nav >> text=Dashboard")
     page.wait_for_selector("[data-testid=balance]:text-is('2')")
-    assert page.is_visible(f"[data-job-id={job_id}] .pill[data-status=done]")
+    page.wait_for_selector(f"[data-job-id={job_id}] .pill[data-status=done]")  # the job list loads on its own
     page.click("nav >> text=Account")
     page.wait_for_selector("[data-testid=ledger] >> text=Video reserved")
     assert page.inner_text("[data-testid=account-balance]") == "2"
