@@ -116,7 +116,8 @@ class MetricsDay(WireModel):
 
 class Queues(WireModel):
     dead_letters: int  # event_failures records: messages a consumer could not process
-    operator_queue: int | None = None  # payments settled but not applied (None: no such queue yet)
+    operator_queue: int | None = None  # open payment issues: settled payments that bought nothing, unresolved
+    tick_failures: int = 0  # records a clock-tick step skipped (GET /admin/queue lists both)
 
 
 class MetricsReport(WireModel):

@@ -275,6 +275,6 @@ def targets(generation: list[GenerationTimes], success_figures: SuccessFigures, 
     rows.append(Target(key="dead_letters", label="Dead-lettered messages", unit="count", value=dead_letters, target=0,
                        direction="at_most", ok=dead_letters == 0))
     if operator_queue is not None:
-        rows.append(Target(key="operator_queue", label="Payments waiting for an operator", unit="count",
+        rows.append(Target(key="operator_queue", label="Paid but not applied (operator queue)", unit="count",
                            value=operator_queue, target=0, direction="at_most", ok=operator_queue == 0))
     return rows

@@ -3,14 +3,15 @@
 What it reads is bounded by the window, never by the number of jobs: the window's rollup shards
 (days x ``rollups.SHARDS`` small documents, written by settlement), and server-side counts
 (Firestore aggregation queries, one read per 1,000 index entries) of users per retention cohort,
-of dead-lettered messages and of the operator queue. ``documentsRead`` reports the cost.
+of dead-lettered messages and of the operator queue (payment issues, skipped tick records). ``documentsRead`` reports the cost.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from functions.bootstrap import Deps
 from functions.core import metrics, reports
-from functions.core.paths import EVENT_FAILURES, USERS
+from functions.core.paths import EVENT_FAILURES, PAYMENT_ISSUES, TICK_FAILURES, USERS
 from functions.handlers.admin import REPORT_MAX_DAYS, rollups_since
 from functions.handlers.jobs_api import _int_param as int_param
 from functions.handlers.outcomes import gpu_prices
@@ -20,9 +21,7 @@ from functions.store import Query
 from functions.store.meter import ReadMeter
 from schemas.metrics import MetricsReport, Queues
 
-# The collection of payments that settled but could not be applied (issue 14's operator queue):
-# counted when named here; until it exists the report says it has no such queue (None).
-OPERATOR_QUEUE: str | None = None
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PARALLEL_COUNTS = 8  # the cohort counts are independent: ask them side by side
 
 
@@ -34,7 +33,8 @@ def admin_metrics(call: Call, deps: Deps) -> Reply:
     rollups = rollups_since(store, window[-1], window[0])
     cohorts = metrics.cohorts(_cohort_answers(store, metrics.cohort_questions(window[0], now)))
     dead_letters = store.aggregate(Query(EVENT_FAILURES)).count
-    operator_queue = store.aggregate(Query(OPERATOR_QUEUE)).count if OPERATOR_QUEUE else None
+    operator_queue = open_payment_issues(store)
+    tick_failures = store.aggregate(Query(TICK_FAILURES)).count
 
     s = deps.settings
     generation = metrics.generation_times(rollups)
@@ -48,10 +48,18 @@ def admin_metrics(call: Call, deps: Deps) -> Reply:
         generation=generation, by_gpu=metrics.by_gpu(rollups, gpu_prices(deps)), by_duration=metrics.by_duration(rollups),
         success=success, plans=plans, cold_starts=cold,
         refunds=sum(r.refunds for r in rollups), refunded_credits=sum(r.refunded_credits for r in rollups),
-        queues=Queues(dead_letters=dead_letters, operator_queue=operator_queue), retention=cohorts,
+        queues=Queues(dead_letters=dead_letters, operator_queue=operator_queue, tick_failures=tick_failures),
+        retention=cohorts,
         daily=metrics.daily(list(reversed(window)), rollups), usd_per_billing_unit=s.usd_per_billing_unit,
         documents_read=store.reads,
     )
+
+
+def open_payment_issues(store: ReadMeter) -> int:
+    """Payments that settled but bought nothing and no operator has resolved: all of them, less the
+    resolved ones (a missing field cannot be queried; ``resolvedAt`` is set when one is handled)."""
+    every = store.aggregate(Query(PAYMENT_ISSUES)).count
+    return every - store.aggregate(Query(PAYMENT_ISSUES, where=[("resolvedAt", ">=", EPOCH)])).count
 
 
 def _cohort_answers(store: ReadMeter, questions: list) -> list:

@@ -249,3 +249,14 @@ def test_what_a_report_reads_does_not_grow_with_the_jobs(report):
     documents, aggregations, billed = reads[10_000]
     assert documents <= 30 * rollups.SHARDS and aggregations <= 60
     assert billed == documents + aggregations  # each aggregation scanned under 1,000 entries: one read
+
+
+def test_open_payment_issues_count_in_the_operator_queue_and_resolved_ones_do_not(deps):
+    from functions.core.paths import payment_issue_path
+
+    for n, resolved in enumerate([None, None, MONDAY]):
+        doc = {"paymentId": f"pay_{n}", "createdAt": MONDAY, **({"resolvedAt": resolved} if resolved else {})}
+        deps.store.decide([payment_issue_path(f"pay_{n}")], lambda docs, d=doc, n=n: Decision([Put(payment_issue_path(f"pay_{n}"), d)]))
+    _, body = metrics(deps)
+    assert body["queues"]["operatorQueue"] == 2
+    assert target(body, "operator_queue")["value"] == 2 and target(body, "operator_queue")["ok"] is False

@@ -116,7 +116,7 @@ export interface MetricsReport {
   byDuration: { durationSec: number; clips: number; gpuSecondsPerClip?: number; costPerClipUsd?: number }[];
   success: { done: number; failed: number; canceled: number; rejected: number; rate?: number; failureCodes: { code: string; count: number }[] };
   plans: PlanMargin[]; coldStarts: { jobs: number; cold: number; setupSTotal: number; p50S?: number; p95S?: number };
-  refunds: number; refundedCredits: number; queues: { deadLetters: number; operatorQueue?: number };
+  refunds: number; refundedCredits: number; queues: { deadLetters: number; operatorQueue?: number; tickFailures: number };
   retention: RetentionCohort[]; daily: MetricsDay[]; usdPerBillingUnit: number; documentsRead: number;
 }
 

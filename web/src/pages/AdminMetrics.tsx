@@ -106,7 +106,7 @@ export function Metrics({ report }: { report: MetricsReport }) {
         <p class="muted small">
           {report.success.done} done · {report.success.failed} failed · {report.success.canceled} canceled · {report.success.rejected} rejected ·{" "}
           {report.refunds} refunds ({report.refundedCredits} credits) · cold starts {report.coldStarts.cold} of {report.coldStarts.jobs} jobs ·{" "}
-          dead letters {report.queues.deadLetters}{report.queues.operatorQueue !== undefined ? ` · operator queue ${report.queues.operatorQueue}` : ""}
+          dead letters {report.queues.deadLetters}{report.queues.operatorQueue !== undefined ? ` · operator queue ${report.queues.operatorQueue}` : ""} · skipped tick records {report.queues.tickFailures}
         </p>
         <p class="muted small" data-testid="documents-read">
           {report.start} – {report.end} (UTC) · this page read {report.documentsRead} documents, however many jobs there are.
