@@ -82,6 +82,9 @@ def serve_gateway(host: str, port: int, workers: int, threads: int) -> None:
                 # (Deps builds them on first use), so no gRPC channel crosses the fork.
                 "preload_app": True,
                 "timeout": 0,  # a streaming response may outlive any fixed worker timeout
+                # No request-line cap of its own: an over-long query reaches the function, which answers
+                # with the API's JSON error (as Cloud Run lets it), not the server's HTML page.
+                "limit_request_line": 0,
                 "graceful_timeout": 5, "keepalive": 5, "accesslog": None, "loglevel": "warning",
             }.items():
                 self.cfg.set(key, value)
