@@ -13,7 +13,7 @@ from functions.bootstrap import Deps
 from functions.core import metrics, reports
 from functions.core.paths import EVENT_FAILURES, PAYMENT_ISSUES, TICK_FAILURES, USERS
 from functions.handlers.admin import REPORT_MAX_DAYS, rollups_since
-from functions.handlers.jobs_api import _int_param as int_param
+from functions.http.params import int_param
 from functions.handlers.outcomes import gpu_prices
 from functions.handlers.payments import catalogue
 from functions.http.endpoint import Call, Reply

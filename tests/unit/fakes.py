@@ -113,7 +113,7 @@ def walk(deps: Deps, job_id: str, *statuses, after=None) -> None:
     for status in statuses:
         if status is JobStatus.RESERVED:
             job = JobDoc.from_document(deps.store.get(job_path(job_id)))
-            deps.store.decide(jobs.reserve_paths(job), lambda docs: jobs.decide_reserve(docs, job_id, deps.now()))
+            deps.store.decide(jobs.reserve_paths(job, deps.now()), lambda docs: jobs.decide_reserve(docs, job_id, deps.now()))
         else:
             deps.store.decide([job_path(job_id)],
                               lambda docs, s=status: jobs.decide_move(docs, job_id, s, deps.now(), submitted_at=deps.now()))

@@ -117,7 +117,7 @@ def test_a_job_webhook_url_is_signed_with_the_default_secret_and_filtered(deps):
     move(deps, "job_1", JobStatus.CANCELED)  # canceled is not in the filter
     assert deps.public_http.posts == []
     make_job(deps, "job_2", webhook_url=RECEIVER, webhook_events=("job.failed",))
-    deps.store.decide(jobs.reserve_paths(make_job_doc(deps, "job_2")), lambda docs: jobs.decide_reserve(docs, "job_2", deps.now()))
+    deps.store.decide(jobs.reserve_paths(make_job_doc(deps, "job_2"), deps.now()), lambda docs: jobs.decide_reserve(docs, "job_2", deps.now()))
     move(deps, "job_2", JobStatus.FAILED)
     status, body = call(deps, webhooks_api.get_secret, "GET", "/webhooks/secret", function="get_webhook_secret")
     (post,) = deps.public_http.posts
@@ -193,7 +193,7 @@ def test_a_manual_redelivery_sends_the_same_message_again(deps):
 def test_an_announcement_lost_after_the_commit_is_found_by_the_tick(deps):
     register(deps, events=["job.queued"])
     make_job(deps)
-    deps.store.decide(jobs.reserve_paths(make_job_doc(deps, "job_1")), lambda docs: jobs.decide_reserve(docs, "job_1", deps.now()))
+    deps.store.decide(jobs.reserve_paths(make_job_doc(deps, "job_1"), deps.now()), lambda docs: jobs.decide_reserve(docs, "job_1", deps.now()))
     deps.store.decide([job_path("job_1")], lambda docs: jobs.decide_move(docs, "job_1", JobStatus.QUEUED, deps.now()))
     deliveries.retry_webhooks(WebhooksClockTicked(), deps)  # too soon: the announcement may still come
     assert deps.public_http.posts == []
@@ -208,7 +208,7 @@ def test_an_announcement_lost_after_the_commit_is_found_by_the_tick(deps):
 def test_the_same_announcement_twice_at_once_sends_once(deps):
     register(deps, events=["job.queued"])
     make_job(deps)
-    deps.store.decide(jobs.reserve_paths(make_job_doc(deps, "job_1")), lambda docs: jobs.decide_reserve(docs, "job_1", deps.now()))
+    deps.store.decide(jobs.reserve_paths(make_job_doc(deps, "job_1"), deps.now()), lambda docs: jobs.decide_reserve(docs, "job_1", deps.now()))
     deps.store.decide([job_path("job_1")], lambda docs: jobs.decide_move(docs, "job_1", JobStatus.QUEUED, deps.now()))
     event = JobStatusChanged(job_id="job_1", status=JobStatus.QUEUED, occurred_at=deps.now())
     threads = [threading.Thread(target=deliveries.deliver_webhooks, args=(event, deps)) for _ in range(4)]
