@@ -39,9 +39,10 @@ def test_a_job_streams_its_statuses_in_order_and_a_receiver_gets_each_event_sign
     assert statuses == ["pending", "reserved", "queued", "running", "done"], seen  # every status, in order, ending there
     assert len(seen) > len(statuses), "progress reached the stream as it happened"
 
-    received = wait_until(lambda: (got := statuses_received(receiver, endpoint.secret)) and got[-1][1] == "done" and got,
-                          timeout_s=30, what="job.succeeded at the receiver")
-    assert [status for _, status in received] == ["queued", "running", "done"]
+    received = wait_until(lambda: (got := statuses_received(receiver, endpoint.secret)) and len(got) >= 3 and got,
+                          timeout_s=30, what="three events at the receiver")
+    # Each status once; deliveries run concurrently (Pub/Sub keeps no order), so not necessarily in order.
+    assert sorted(status for _, status in received) == ["done", "queued", "running"]
     assert len({webhook_id for webhook_id, _ in received}) == 3
     with pytest.raises(InvalidWebhook):
         verify_webhook(receiver.requests[0].body, headers_of(receiver.requests[0]), client.webhook_secret())
