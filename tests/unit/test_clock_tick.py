@@ -178,7 +178,7 @@ def test_an_orphan_runpod_job_that_would_not_cancel_is_stopped_on_a_later_tick(d
     deps.store.decide(jobs.create_paths(job, None), lambda docs: jobs.decide_create(docs, job, None, "h", 50))
     reserve.reserve_credits(JobRequested(job_id="job_o", occurred_at=now), deps)
     deps.runpod.before_run = lambda: deps.store.decide(  # the owner cancels while /run is in flight
-        jobs.finish_paths(job), lambda docs: jobs.decide_finish(docs, "job_o", jobs.Canceled(), now))
+        jobs.finish_paths(job, now), lambda docs: jobs.decide_finish(docs, "job_o", jobs.Canceled(), now))
     cancel = deps.runpod.cancel
 
     def down(job_id):
