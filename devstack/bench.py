@@ -181,8 +181,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\nCineWeave local-stack benchmark — {platform.node()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; {args.clients} concurrent clients x {args.requests} requests; {args.jobs} jobs")
-    print(f"gateway: gunicorn, {os.cpu_count()} workers x 16 threads; load average at the end: "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average at the end (the machine may be shared): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| what                                     |     n |  p50 ms |  p99 ms |  max ms |   req/s |")
     print("|------------------------------------------|-------|---------|---------|---------|---------|")
     for name, values in results.items():
