@@ -23,8 +23,8 @@ def test_a_key_created_through_the_api_creates_a_job_and_once_revoked_gets_401(m
         assert (refused.status, refused.code) == (403, "session_required")
 
     owner.revoke_key(created.key_id)
-    # The gateway runs a worker process per core, as Cloud Run runs instances: each may have the key
-    # cached, so the promise is "refused everywhere within API_KEY_CACHE_S" (1 s here), not at once.
+    # Cloud Run runs several instances and each may have the key cached: the promise is "refused
+    # everywhere within API_KEY_CACHE_S" (1 s here), not at once, so the test waits that long at most.
     refused = wait_until(lambda: (r := requests.get(f"{stack.base_url}/jobs/{job.job_id}", timeout=10,
                                                      headers={"Authorization": f"Bearer {created.key}"})).status_code == 401
                          and r.json(), timeout_s=5, interval_s=0.2, what="the revoked key to be refused")
