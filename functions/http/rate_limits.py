@@ -97,10 +97,11 @@ class RateLimiter:
             raise RateLimited(Quota(rule, seen, window.reset_s(now)))
         expires_at = datetime.fromtimestamp(window.end, UTC) + timedelta(minutes=5)
         try:
-            counts = self._counter.hit(ids, expires_at)
+            answered = self._counter.add({key: (1, expires_at) for key in ids})
         except Exception as exc:  # noqa: BLE001 - fail open: the limit is protection, not the product
             log.warning("rate-limit counters unavailable, serving unlimited: %s", exc)
             return None
+        counts = [answered[key] for key in ids]
         quota = tightest([Quota(rule, count, window.reset_s(now)) for count in counts])
         if not quota.allowed:
             self._remember_over(ids, counts, rule, window.end)

@@ -5,8 +5,12 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
+
+from google.cloud import firestore
 
 from devstack.config import ROOT
+from functions.adapters.rate_counter import BATCH_WRITES, FirestoreRateCounter
 
 INSTANCE = """
 import json, sys, time
@@ -46,3 +50,11 @@ def test_two_instances_share_one_create_limit(stack):
     allowed = [used for answers in results for used in answers if used > 0]
     assert sorted(allowed) == list(range(1, 11))  # exactly the limit, across both, each count seen once
     assert sum(1 for answers in results for used in answers if used < 0) == 20  # every other request refused
+
+
+def test_one_add_commits_more_counters_than_one_batch_holds(stack):
+    counter = FirestoreRateCounter(firestore.Client(project=stack.project))
+    subject, expires_at = f"ip:batch_{uuid.uuid4().hex[:8]}", datetime.now(UTC) + timedelta(minutes=5)
+    increments = {f"{subject}:{n}": (n % 3 + 1, expires_at) for n in range(BATCH_WRITES + 20)}
+    assert counter.add(increments) == {key: n for key, (n, _) in increments.items()}
+    assert counter.add(increments) == {key: 2 * n for key, (n, _) in increments.items()}  # added, not set

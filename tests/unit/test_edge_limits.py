@@ -121,7 +121,7 @@ def test_past_the_limit_an_instance_answers_from_memory_without_writing():
 
 def test_unreachable_counters_serve_the_request_unlimited():
     class Down:
-        def hit(self, ids, expires_at):
+        def add(self, increments):
             raise ConnectionError("firestore is down")
 
     edge = Edge(counter=Down())
