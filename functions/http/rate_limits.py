@@ -9,10 +9,19 @@
   ``read`` (GET, per second), ``write`` (other writes, per minute), ``anonymous`` (per address,
   per second), ``callback`` (providers' webhooks, per address, per second).
 
-Counters live in Firestore (shared by every instance). Once an instance has seen a counter pass
-its limit it answers 429 from memory until the window ends, so a flood costs no more writes than
-the limit. If the counters cannot be reached, the request is served unlimited (and logged): a
-Firestore hiccup must not take the API down with it.
+Counters live in Firestore, shared by every instance. The per-minute and per-hour rules
+(``create``, ``write``, ``payment``) commit on every request, so they are exact across instances.
+The per-second rules (``read``, ``anonymous``, ``callback``) count in memory, exact within an
+instance, and share their counts in one batched commit at most every
+``RATE_LIMIT_SHARE_INTERVAL_S`` (``BatchedCounter``): a read then costs one Firestore round trip,
+its own, not two. That is safe because a per-second limit protects cost, not a balance: across
+instances the overshoot is bounded by instances x one interval's worth of requests (and each
+instance alone never lets more than the limit through).
+
+Once an instance has seen a counter pass its limit it answers 429 from memory until the window
+ends, so a flood costs no more writes than the limit. If the counters cannot be reached, the
+request is served (and logged), unlimited under the per-minute and per-hour rules and counted by
+this instance alone under the per-second ones: a Firestore hiccup must not take the API down.
 """
 
 import ipaddress
@@ -25,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 import flask
 
 from functions.adapters.clerk import Principal
+from functions.adapters.rate_counter import BatchedCounter
 from functions.core.rate_limits import Quota, Rule, counter_id, tightest, window_of
 from functions.http.errors import ApiError
 from functions.http.routes import Route
@@ -53,9 +63,10 @@ def rules_from(settings: Settings) -> dict[str, Rule]:
 
 
 class RateLimiter:
-    def __init__(self, counter, rules: dict[str, Rule], trusted_proxies: int = 0,
+    def __init__(self, counter, rules: dict[str, Rule], trusted_proxies: int = 0, share_interval_s: float = 0.1,
                  clock: Callable[[], float] = time.time) -> None:
         self._counter = counter
+        self._per_second = BatchedCounter(counter, share_interval_s, clock)
         self._rules = rules
         self._trusted_proxies = trusted_proxies
         self._clock = clock
@@ -96,8 +107,9 @@ class RateLimiter:
         if seen is not None:
             raise RateLimited(Quota(rule, seen, window.reset_s(now)))
         expires_at = datetime.fromtimestamp(window.end, UTC) + timedelta(minutes=5)
+        counter = self._per_second if rule.window_s == 1 else self._counter
         try:
-            answered = self._counter.add({key: (1, expires_at) for key in ids})
+            answered = counter.add({key: (1, expires_at) for key in ids})
         except Exception as exc:  # noqa: BLE001 - fail open: the limit is protection, not the product
             log.warning("rate-limit counters unavailable, serving unlimited: %s", exc)
             return None
