@@ -73,7 +73,8 @@ class Deps:
 
     @cached_property
     def rate_limiter(self):
-        """Rate limits held in Firestore counters, shared by every instance."""
+        """Rate limits held in Firestore counters, shared by every instance (per-second rules
+        every ``rate_limit_share_interval_s``)."""
         from google.cloud import firestore
 
         from functions.adapters.rate_counter import FirestoreRateCounter
@@ -81,7 +82,8 @@ class Deps:
 
         s = self.settings
         counter = FirestoreRateCounter(firestore.Client(project=s.gcp_project, database=s.firestore_database))
-        return RateLimiter(counter, rules_from(s), trusted_proxies=s.rate_limit_trusted_proxies)
+        return RateLimiter(counter, rules_from(s), trusted_proxies=s.rate_limit_trusted_proxies,
+                           share_interval_s=s.rate_limit_share_interval_s)
 
     @cached_property
     def runpod(self):

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     rate_limit_anonymous_per_second: int = Field(default=10, ge=1)  # per client address
     rate_limit_callbacks_per_second: int = Field(default=50, ge=1)  # providers' webhooks, per address
     rate_limit_trusted_proxies: int = Field(default=0, ge=0, le=5)  # proxies appending to X-Forwarded-For
+    # Per-second rules count in memory and share across instances at most this often (0: on
+    # every request that finds no commit in flight)
+    rate_limit_share_interval_s: float = Field(default=0.1, ge=0, le=1)
 
     # API keys
     api_key_cache_s: float = Field(default=1.0, ge=0, le=5)  # a revoked key is refused on every instance within this

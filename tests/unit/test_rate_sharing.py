@@ -4,11 +4,15 @@ import logging
 import threading
 from datetime import UTC, datetime
 
+import pytest
+from pydantic import ValidationError
+
 from functions.adapters.clerk import Principal
 from functions.adapters.rate_counter import BatchedCounter, MemoryRateCounter
 from functions.core.rate_limits import Rule
 from functions.http.rate_limits import RateLimited, RateLimiter
 from functions.http.routes import route_for
+from functions.settings import Settings
 
 START = 1_764_612_000.0  # the start of a second's window
 INTERVAL = 0.125  # a binary fraction, so START + INTERVAL - START is INTERVAL exactly
@@ -177,3 +181,10 @@ def test_a_commit_in_flight_loses_no_count_of_the_hits_that_arrive_meanwhile():
     assert first == [hits + 1] and counter.counts == {"c": 1}
     clock.now += INTERVAL
     assert one(batched) == hits + 2 and counter.counts == {"c": hits + 2}
+
+
+@pytest.mark.parametrize("interval_s", [-0.1, 1.5])
+def test_the_share_interval_is_between_none_and_a_second(interval_s):
+    assert Settings().rate_limit_share_interval_s == 0.1
+    with pytest.raises(ValidationError, match="rate_limit_share_interval_s"):
+        Settings(rate_limit_share_interval_s=interval_s)
