@@ -4,13 +4,20 @@
 gateway does (one base URL) and serves the built web app under ``/app/`` (``devstack.web_static``);
 ``--mode events`` serves each Pub/Sub push target at ``/{function}``.
 
-    python -m devstack.function_host --mode gateway --port 8080
+The gateway is served the way Cloud Run serves a function: a production WSGI server (gunicorn)
+with a worker process per core and threads in each, so requests are not queued behind one
+interpreter's lock. Threads (not async workers) because the handlers block on Firestore, and a
+streamed response (server-sent events) holds one thread for as long as it streams.
+The events host stays on werkzeug's threaded server: its load is the pipeline's, not the users'.
+
+    python -m devstack.function_host --mode gateway --port 8080 [--workers N --threads M]
     python -m devstack.function_host --mode events --port 8081
 """
 
 import argparse
 import json
 import logging
+import os
 from pathlib import Path
 
 import functions_framework
@@ -64,15 +71,43 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def serve_gateway(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class Gateway(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+                # Loaded once, then forked: the workers share the imported code. No client exists yet
+                # (Deps builds them on first use), so no gRPC channel crosses the fork.
+                "preload_app": True,
+                "timeout": 0,  # a streaming response may outlive any fixed worker timeout
+                # No request-line cap of its own: an over-long query reaches the function, which answers
+                # with the API's JSON error (as Cloud Run lets it), not the server's HTML page.
+                "limit_request_line": 0,
+                "graceful_timeout": 5, "keepalive": 5, "accesslog": None, "loglevel": "warning",
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return gateway_app()
+
+    Gateway().run()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.function_host")
     parser.add_argument("--mode", choices=["gateway", "events"], required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gateway worker processes (default: one per core)")
+    parser.add_argument("--threads", type=int, default=16, help="threads per gateway worker")
     args = parser.parse_args(argv)
-    app = gateway_app() if args.mode == "gateway" else events_app()
+    if args.mode == "gateway":
+        serve_gateway(args.host, args.port, args.workers, args.threads)
+        return
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    make_server(args.host, args.port, app, threaded=True, request_handler=_QuietHandler).serve_forever()
+    make_server(args.host, args.port, events_app(), threaded=True, request_handler=_QuietHandler).serve_forever()
 
 
 if __name__ == "__main__":

@@ -118,7 +118,9 @@ def _bound_body(request: flask.Request, route: Route, upload_max_bytes: int) -> 
     if request.content_length is not None:
         if request.content_length > limit:
             raise errors.too_large(limit)
-        request.max_content_length = limit
+        # The declared length bounds the read (the server ends the stream there). No
+        # max_content_length on top: werkzeug reads a server-terminated stream (gunicorn's) under
+        # a limit of 0 as already past it, and a body-less DELETE would fail.
     elif request.environ.get("wsgi.input_terminated"):
         # Chunked: read at most one byte past the limit (werkzeug would silently stop at it), and
         # keep what was read for the handler (get_data and form parsing reuse the cached bytes).
