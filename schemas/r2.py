@@ -12,6 +12,10 @@ from typing import Any
 
 REGION = "auto"  # R2 has no regions; boto3 needs a name to sign with
 
+# The bucket's lifecycle rule deletes videos and inputs this long after their upload, never sooner
+# (it may lag). Terraform's ``r2_object_max_age_s``; the offline infra checks hold the two equal.
+LIFECYCLE_MAX_AGE_S = 86400
+
 
 def client_config(*, max_attempts: int, connect_timeout_s: float, read_timeout_s: float) -> dict[str, Any]:
     return {

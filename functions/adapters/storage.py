@@ -36,10 +36,13 @@ class R2Storage:
 
     def presigned_get(self, key: str, expires_in: timedelta) -> str | None:
         """A time-limited download link, or None when the object is gone (R2's lifecycle may delete a
-        video before our own expiry does: check, then sign). The file is served as an attachment, so
-        a cross-origin Download link saves it; a <video> element ignores the disposition and plays it."""
-        if not self.exists(key):
-            return None
+        video before our own expiry does: check, then sign)."""
+        return self.sign_get(key, expires_in) if self.exists(key) else None
+
+    def sign_get(self, key: str, expires_in: timedelta) -> str:
+        """A time-limited download link, signed locally without a look in the bucket. The file is
+        served as an attachment, so a cross-origin Download link saves it; a <video> element ignores
+        the disposition and plays it."""
         seconds = max(1, int(expires_in.total_seconds()))
         filename = f"cineweave-{key.rsplit('/', 1)[-1]}"
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{filename}"'}

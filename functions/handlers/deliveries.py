@@ -52,7 +52,7 @@ def fan_out(deps: Deps, job: JobDoc) -> list[WebhookDeliveryDoc]:
     now = deps.now()
 
     def body_at(index: int) -> str:
-        view = job_view(job_at(job, index), now, deps.storage.presigned_get)
+        view = job_view(job_at(job, index), now, deps.storage)
         return json.dumps(view.to_wire(), separators=(",", ":"), sort_keys=True)
 
     wanted = webhooks.deliveries_for(job, targets_for(deps, job), body_at, now)

@@ -51,7 +51,7 @@ def _changes(deps: Deps, job: JobDoc, steps_seen: int, last_id: str) -> Iterator
         job, view = observed(deps, job)
         now = deps.now()
         for index in range(steps_seen, len(job.history) - 1):  # steps passed between two polls
-            yield _event(f"{index + 1}", job_view(job_at(job, index), now, deps.storage.presigned_get))
+            yield _event(f"{index + 1}", job_view(job_at(job, index), now, deps.storage))
         steps_seen = max(steps_seen, len(job.history) - 1)
         current_id = f"{len(job.history)}.{_digest(view)}"
         if current_id != last_id:

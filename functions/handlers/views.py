@@ -5,16 +5,18 @@ from datetime import datetime, timedelta
 from schemas.api import JobLink, JobView, LedgerEntryView, Shot, VideoView
 from schemas.documents import JobDoc, JobProgress, LedgerEntry
 from schemas.jobs import AspectRatio, JobStatus, aspect_ratio_of
+from schemas.r2 import LIFECYCLE_MAX_AGE_S
 
 MAX_URL_LIFETIME = timedelta(hours=1)
+LIFECYCLE_CLOCK_MARGIN = timedelta(hours=1)
 
 
 def job_view(
-    job: JobDoc, now: datetime, presign=None, progress: JobProgress | None = None, children: tuple[JobDoc, ...] = ()
+    job: JobDoc, now: datetime, storage=None, progress: JobProgress | None = None, children: tuple[JobDoc, ...] = ()
 ) -> JobView:
-    """``presign(key, lifetime) -> url | None`` issues the download link of a done, unexpired video
-    (None: the object is gone, so no link is offered), and of its poster and preview; ``children``
-    are the jobs made from this one (remixes, extensions)."""
+    """``storage`` signs the download links of a done, unexpired video and of its poster and preview
+    (``presigner``); ``children`` are the jobs made from this one (remixes, extensions)."""
+    presign = presigner(storage, job, now) if storage else None
     video = poster_url = preview_url = None
     lifetime = min(MAX_URL_LIFETIME, job.expires_at - now) if job.expires_at else None  # never outlives the video
     url = None
@@ -60,6 +62,17 @@ def job_view(
         error=job.error,
         history=list(job.history),
     )
+
+
+def presigner(storage, job: JobDoc, now: datetime):
+    """``presign(key, lifetime) -> url | None`` for this job's objects (None: the object is gone, so
+    no link is offered). Our own expiry marks a job expired before it deletes its objects, so a done
+    job's objects can be gone only by R2's lifecycle rule, which deletes an object no sooner than
+    ``LIFECYCLE_MAX_AGE_S`` after its upload, and every object of a job is uploaded after the job was
+    created. Until then the links are signed without a look in the bucket (a poll costs no HEAD);
+    from an hour before (room for the clocks to differ) each object is looked for first."""
+    may_be_gone = now >= job.created_at + timedelta(seconds=LIFECYCLE_MAX_AGE_S) - LIFECYCLE_CLOCK_MARGIN
+    return storage.presigned_get if may_be_gone else storage.sign_get
 
 
 def aspect_ratio(job: JobDoc) -> AspectRatio | None:

@@ -18,6 +18,8 @@ from code_model import CodeModel, Needs
 from hcl_eval import Instance
 from terraform_model import Finding, Infra, refers, service_account_address
 
+from schemas.r2 import LIFECYCLE_MAX_AGE_S
+
 RUN_INVOKER = "roles/run.invoker"
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
 PUBLISHER = "roles/pubsub.publisher"
@@ -25,7 +27,7 @@ SUBSCRIBER = "roles/pubsub.subscriber"
 DATASTORE_USER = "roles/datastore.user"
 BROAD_ROLES = {"roles/owner", "roles/editor"}
 WAN_WEIGHTS_DIR = "/runpod-volume/Wan2.2-TI2V-5B-Diffusers"
-R2_MAX_AGE_S = 86400  # the product keeps videos and inputs one day
+R2_MAX_AGE_S = LIFECYCLE_MAX_AGE_S  # the product keeps videos and inputs one day
 MIN_PYTHON = (3, 11)
 
 # Composite indexes the code's queries need (field, direction), with the query that needs each:

@@ -21,19 +21,22 @@ class FakePublisher:
 class FakeStorage:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
+        self.looked_up: list[str] = []  # the keys looked for in the bucket (R2: a HEAD each)
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.objects[key] = body
 
     def presigned_get(self, key: str, expires_in: timedelta) -> str | None:
-        if key not in self.objects:
-            return None  # as R2Storage: check, then sign
+        return self.sign_get(key, expires_in) if self.exists(key) else None  # as R2Storage: check, then sign
+
+    def sign_get(self, key: str, expires_in: timedelta) -> str:
         return f"https://r2.example/{key}?expires={int(expires_in.total_seconds())}"
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 
     def exists(self, key: str) -> bool:
+        self.looked_up.append(key)
         return key in self.objects
 
 

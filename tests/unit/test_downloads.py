@@ -1,5 +1,10 @@
-"""A video R2's lifecycle deleted before our own expiry is never offered as a download: the link is
-signed only after the object is seen in the bucket, and the job then reads as expired."""
+"""A video R2's lifecycle deleted before our own expiry is never offered as a download, and a poll of
+a job whose objects the lifecycle cannot have reached yet costs no look in the bucket.
+
+The lifecycle deletes an object no sooner than a day after its upload, and a job's objects are
+uploaded after the job was created: its links are signed without a HEAD until an hour before that
+day is out; from then on each object is looked for first, and a job whose video is gone reads as
+expired."""
 
 from datetime import timedelta
 
@@ -8,7 +13,7 @@ from functions.core.paths import job_path
 from functions.handlers import jobs_api
 from functions.store import Decision
 from schemas.documents import JobDoc
-from schemas.generation import GenerationOutput
+from schemas.generation import GenerationOutput, still_keys
 from schemas.jobs import JobStatus
 from tests.unit.fakes import make_deps
 
@@ -20,20 +25,44 @@ class _Call:
         self.params = {"jobId": job_id}
 
 
-def _done(deps, job_id: str) -> None:
+def _done(deps, job_id: str, age: timedelta = timedelta(0)) -> GenerationOutput:
+    """A done job created ``age`` ago, finished now, with its video, poster and preview in the bucket."""
     now = deps.now()
+    poster_key, preview_key = still_keys(f"videos/{job_id}.mp4")
     output = GenerationOutput(r2_key=f"videos/{job_id}.mp4", duration_sec=5, frames=121, width=1280, height=704, fps=24, seed=1,
-                              model="test")
+                              model="test", poster_key=poster_key, preview_key=preview_key)
     job = JobDoc(job_id=job_id, user_id="user_a", status=JobStatus.DONE, prompt="a storm", duration_sec=5, credits=1,
-                 created_at=now, updated_at=now, output=output, expires_at=now + timedelta(hours=24))
+                 created_at=now - age, updated_at=now, output=output, expires_at=now - age + timedelta(hours=24, minutes=5))
     deps.store.decide([job_path(job_id)], lambda docs: Decision([jobs.put(job_path(job_id), job)]))
-    deps.storage.put(output.r2_key, b"mp4", "video/mp4")
+    for key in output.keys:
+        deps.storage.put(key, b"x", "application/octet-stream")
+    return output
+
+
+def test_a_fresh_jobs_links_are_signed_without_looking_in_the_bucket():
+    deps = make_deps()
+    _done(deps, "job_new")
+
+    _, view = jobs_api.get_job(_Call("job_new"), deps)
+
+    assert view.video is not None and view.poster_url and view.preview_url
+    assert deps.storage.looked_up == []
+
+
+def test_near_the_lifecycle_age_every_link_is_signed_only_after_its_object_is_seen():
+    deps = make_deps()
+    output = _done(deps, "job_old", age=timedelta(hours=23, minutes=30))
+
+    _, view = jobs_api.get_job(_Call("job_old"), deps)
+
+    assert view.video is not None and view.poster_url and view.preview_url
+    assert sorted(deps.storage.looked_up) == sorted(output.keys)
 
 
 def test_a_video_deleted_early_by_the_lifecycle_is_not_offered_and_the_job_reads_expired():
     deps = make_deps()
-    _done(deps, "job_kept")
-    _done(deps, "job_gone")
+    _done(deps, "job_kept", age=timedelta(hours=23, minutes=30))
+    _done(deps, "job_gone", age=timedelta(hours=23, minutes=30))
     deps.storage.delete("videos/job_gone.mp4")  # R2's lifecycle rule ran first
 
     _, kept = jobs_api.get_job(_Call("job_kept"), deps)
