@@ -118,6 +118,9 @@ class JobDoc(Document):
     continues: Continuation | None = None  # an extension: the parent's video it continues
     parent_job_id: str | None = None
     lineage: Lineage | None = None
+    # The jobs made from this one, oldest first (at most MAX_CHILDREN), recorded as each is created,
+    # so its page reads them by id. None: a document from before they were recorded (found by query).
+    child_job_ids: tuple[str, ...] | None = None
     created_at: datetime
     updated_at: datetime
     trace_id: TraceId | None = None

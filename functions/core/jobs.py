@@ -55,8 +55,13 @@ class Created:
     outcome: CreateOutcome
 
 
+MAX_CHILDREN = 50  # remixes and extensions recorded on (and listed with) the job they were made from
+
+
 def create_paths(job: JobDoc, idempotency_key: str | None) -> list[str]:
     paths = [user_path(job.user_id), job_path(job.job_id)]
+    if job.parent_job_id:
+        paths.append(job_path(job.parent_job_id))
     if idempotency_key:
         paths.append(idempotency_path(job.user_id, idempotency_key))
     return paths
@@ -83,6 +88,7 @@ def decide_create(
     writes: list[Write] = [
         put(user_path(user.user_id), with_activity(user, job.created_at).model_copy(update={"active_jobs": user.active_jobs + 1})),
         put(job_path(job.job_id), job),
+        *with_child(docs, job),
     ]
     if idempotency_key:
         record = IdempotencyRecord(
@@ -95,6 +101,18 @@ def decide_create(
         )
         writes.append(put(idempotency_path(job.user_id, idempotency_key), record))
     return Decision(writes, Created(job.job_id, CreateOutcome.CREATED))
+
+
+def with_child(docs: Docs, child: JobDoc) -> list[Write]:
+    """The parent's write that records a new child on it, in the child's own commit (none for a job
+    without a parent, a parent from before children were recorded, or one already listing MAX_CHILDREN)."""
+    data = docs.get(job_path(child.parent_job_id)) if child.parent_job_id else None
+    if data is None:
+        return []
+    parent = JobDoc.from_document(data)
+    if parent.child_job_ids is None or len(parent.child_job_ids) >= MAX_CHILDREN:
+        return []
+    return [put(job_path(parent.job_id), parent.model_copy(update={"child_job_ids": (*parent.child_job_ids, child.job_id)}))]
 
 
 RETENTION_WEEKS = 12  # weeks after the first job in which activity is recorded (and reported)

@@ -113,6 +113,7 @@ def new_job(call: Call, deps: Deps, job_id: str, **fields) -> JobDoc:
         updated_at=now,
         trace_id=call.trace.trace_id,  # validated at the edge (functions/http/trace_context.py)
         history=(StatusChange(status=JobStatus.PENDING, at=now),),
+        child_job_ids=(),
         **fields,
     )
 

@@ -22,7 +22,6 @@ from schemas.jobs import JobStatus
 log = logging.getLogger(__name__)
 
 _LIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
-MAX_CHILDREN = 50  # remixes and extensions listed on a job's page
 
 
 def owned_job(deps: Deps, user_id: str, job_id: str) -> JobDoc:
@@ -49,22 +48,30 @@ def observed(deps: Deps, job: JobDoc) -> tuple[JobDoc, JobView]:
         job, progress = _observe_runpod(deps, job)
     now = deps.now()
     children = children_of(deps, job)
-    view = job_view(job, now, deps.storage.presigned_get, progress, children)
+    view = job_view(job, now, deps.storage, progress, children)
     if job.status is JobStatus.DONE and view.video is None and job.expires_at and job.expires_at > now:
         # The bucket's lifecycle deleted the video before our expiry did: say so, as expiry would.
         log.warning("video gone from the bucket before its expiry", extra={"job_id": job.job_id, "trace_id": job.trace_id})
         done = job
         job = deps.store.decide([job_path(job.job_id)], lambda docs: jobs.decide_move(docs, done.job_id, JobStatus.EXPIRED, now))
         status_changed(deps, done, job.status)
-        view = job_view(job, now, deps.storage.presigned_get, None, children)
+        view = job_view(job, now, deps.storage, None, children)
     position, eta = deps.queue_stats.estimate(job)
     return job, view.model_copy(update={"queue_position": position, "eta_seconds": eta}) if position is not None else view
 
 
 def children_of(deps: Deps, job: JobDoc) -> tuple[JobDoc, ...]:
-    """Jobs made from this one (one equality: Firestore's automatic single-field index serves it)."""
-    rows = deps.store.query(Query(JOBS, where=[("parentJobId", "==", job.job_id)], limit=MAX_CHILDREN))
-    return tuple(child for _, data in rows if (child := JobDoc.from_document(data)).user_id == job.user_id)
+    """Jobs made from this one: none to read for most jobs; by id, in one batched read, for a job
+    that lists them; by query (one equality, which Firestore's automatic single-field index serves)
+    for a document from before children were listed on it."""
+    if job.child_job_ids == ():
+        return ()
+    if job.child_job_ids is None:
+        rows = deps.store.query(Query(JOBS, where=[("parentJobId", "==", job.job_id)], limit=jobs.MAX_CHILDREN))
+        found = [data for _, data in rows]
+    else:
+        found = [data for data in deps.store.get_many([job_path(c) for c in job.child_job_ids]).values() if data]
+    return tuple(child for data in found if (child := JobDoc.from_document(data)).user_id == job.user_id)
 
 
 def _observe_runpod(deps: Deps, job: JobDoc) -> tuple[JobDoc, JobProgress | None]:
@@ -117,7 +124,7 @@ def list_jobs(call: Call, deps: Deps) -> Reply:
     page = [JobDoc.from_document(data) for _, data in rows[:limit]]
     now = deps.now()
     return 200, JobList(
-        jobs=[job_view(job, now, deps.storage.presigned_get) for job in page],
+        jobs=[job_view(job, now, deps.storage) for job in page],
         next_cursor=page[-1].job_id if len(rows) > limit else None,
     )
 

@@ -13,6 +13,7 @@ from functions.handlers import create_job, jobs_api, lineage
 from functions.handlers.submission import generation_input
 from functions.http.endpoint import serve
 from functions.store import Decision, Query
+from functions.store.meter import ReadMeter
 from schemas.documents import JobDoc, UserDoc
 from schemas.generation import GenerationOutput, ImageSource
 from schemas.jobs import JobStatus
@@ -101,6 +102,38 @@ def test_a_remix_keeps_the_parents_seed_duration_ratio_and_image_and_both_pages_
     assert [(c["jobId"], c["lineage"]) for c in parent_view["children"]] == [(child.job_id, "remix")]
     _, child_view = call(deps, "get_job", f"/jobs/{child.job_id}", method="GET")
     assert (child_view["parentJobId"], child_view["lineage"]) == ("job_parent", "remix")
+
+
+def _metered_view(deps, job_id: str) -> tuple[dict, int]:
+    """The job's page, and the Firestore round trips it took."""
+    meter = ReadMeter(deps.store)
+    reader = make_deps(adapters={"store": meter, "storage": deps.storage})
+    reader.now = deps.now
+    status, view = call(reader, "get_job", f"/jobs/{job_id}", method="GET")
+    assert status == 200, view
+    return view, meter.round_trips
+
+
+def test_a_new_jobs_page_is_one_round_trip_and_a_parents_lists_its_children_by_id_in_one_more(deps):
+    call(deps, "create_job", "/jobs/create", {"prompt": "a dancer", "durationSec": 5})
+    [job] = stored_jobs(deps)
+    assert job.child_job_ids == ()
+    assert _metered_view(deps, job.job_id)[1] == 1
+
+    done_parent(deps, child_job_ids=())
+    remix = call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "in snow"})[1]["jobId"]
+    extension = call(deps, "extend_job", "/jobs/job_parent/extend", {"durationSec": 5})[1]["jobId"]
+    assert JobDoc.from_document(deps.store.get(job_path("job_parent"))).child_job_ids == (remix, extension)
+    view, round_trips = _metered_view(deps, "job_parent")
+    assert [(c["jobId"], c["lineage"], c["status"]) for c in view["children"]] == [
+        (remix, "remix", "pending"), (extension, "extend", "pending")]
+    assert round_trips == 2
+
+
+def test_a_parent_lists_at_most_max_children(deps):
+    done_parent(deps, child_job_ids=tuple(f"job_c{n}" for n in range(jobs.MAX_CHILDREN)))
+    call(deps, "remix_job", "/jobs/job_parent/remix", {"prompt": "one more"})
+    assert len(JobDoc.from_document(deps.store.get(job_path("job_parent"))).child_job_ids) == jobs.MAX_CHILDREN
 
 
 def test_a_remix_may_change_the_seed_and_negative_prompt(deps):
