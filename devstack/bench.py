@@ -1,9 +1,10 @@
 """Latency of the API and of the pipeline's own overhead, on a fresh local stack (test worker).
 
-    python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30] [--api-key-cache-s 1]
+    python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30] [--load-processes 2] [--api-key-cache-s 1]
 
 Prints p50/p99 and requests per second of GET /jobs/{id} (with a session token, and with an API
-key) and GET /credits at N concurrent clients, the documents each admin report read beside the
+key) and GET /credits at N concurrent clients (closed loop, keep-alive connections, spread over
+load processes; each client's first 4 requests warm its connection and are not counted), the documents each admin report read beside the
 number of jobs in the store, and from server-side
 timestamps (job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run
 received, webhook received -> job done, and job done -> its job.succeeded webhook at a receiver on
@@ -11,18 +12,21 @@ loopback (the receiver's clock, the same machine's).
 """
 
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import platform
-import threading
 import statistics
 import tempfile
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -30,6 +34,7 @@ from cli.api import TERMINAL, CineWeaveClient
 from devstack import stack
 from devstack.clerk_dev import DevIssuer
 from devstack.config import StackConfig, free_base_port
+from devstack.function_host import GATEWAY_THREADS
 
 
 # The bench measures latency, not the rate limits: limits it never meets (30 creates a user).
@@ -48,42 +53,69 @@ def row(name: str, values_s: list[float], rps: float | None = None) -> str:
     return f"| {name:<40} | {len(ms):>5} | {percentile(ms, 50):>8.1f} | {percentile(ms, 99):>8.1f} | {max(ms):>8.1f} | {per_second} |"
 
 
-def _timed(call) -> float:
-    start = time.perf_counter()
-    response = call()
-    elapsed = time.perf_counter() - start
-    assert response.status_code == 200, response.text
-    return elapsed
-
-
-def api_latency(clients: list[CineWeaveClient], key_clients: list[CineWeaveClient], job_ids: list[str],
-                per_client: int) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Latencies under ``len(clients)`` concurrent clients, and each endpoint's requests per second
-    (its requests over the wall time of the phase it ran in)."""
-    elapsed: list[float] = []
-
-    def phase(timed_calls) -> list[list[float]]:
+def _client_loop(base_url: str, plan: list[tuple[str, str]], warmup: int) -> list[float]:
+    """One client: its GETs (path, bearer credential) in order over one keep-alive connection, each
+    sent when the last is answered; the latency of each after the first ``warmup``."""
+    address = urlsplit(base_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    latencies = []
+    for n, (path, credential) in enumerate(plan):
         started = time.perf_counter()
-        with ThreadPoolExecutor(len(clients)) as pool:
-            runs = list(pool.map(timed_calls, range(len(clients))))
-        elapsed.append(time.perf_counter() - started)
-        return runs
+        connection.request("GET", path, headers={"Authorization": f"Bearer {credential}"})
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise AssertionError(f"GET {path}: {response.status} {body[:300]!r}")
+        if n >= warmup:
+            latencies.append(time.perf_counter() - started)
+    connection.close()
+    return latencies
 
+
+def _load_process(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, start_at: float) -> tuple[list[list[float]], float, float]:
+    """Some of the clients, a thread each, started together at ``start_at``; their latencies and when they ran."""
+    time.sleep(max(0.0, start_at - time.time()))  # every load process begins at the same moment
+    started = time.time()
+    with ThreadPoolExecutor(len(plans)) as pool:
+        runs = list(pool.map(lambda plan: _client_loop(base_url, plan, warmup), plans))
+    return runs, started, time.time()
+
+
+def closed_loop(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, processes: int) -> tuple[list[list[float]], float]:
+    """Every client at once (closed loop: each sends its next request when the last is answered),
+    spread over ``processes`` load processes with plain keep-alive connections, so that what is
+    measured is the server, not the load generator's own interpreter lock. Each client's latencies,
+    and the requests per second of the whole phase (measured requests over its wall time)."""
+    groups = [list(range(len(plans)))[i::processes] for i in range(processes)]
+    start_at = time.time() + 2  # time for the load processes to start
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_load_process, base_url, [plans[n] for n in group], warmup, start_at) for group in groups]
+        answers = [future.result() for future in futures]
+    runs: list[list[float]] = [[] for _ in plans]
+    for group, (group_runs, _, _) in zip(groups, answers, strict=True):
+        for n, latencies in zip(group, group_runs, strict=True):
+            runs[n] = latencies
+    wall = max(end for _, _, end in answers) - min(started for _, started, _ in answers)
+    return runs, sum(len(r) for r in runs) / wall
+
+
+def api_latency(base_url: str, sessions: list[str], keys: list[str], job_ids: list[str], per_client: int,
+                processes: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Latencies under ``len(sessions)`` concurrent clients, and each endpoint's requests per second."""
+    warmup = 4
     # Each client alternates its session token and its API key request by request, so both see the
     # same machine at the same moment (other load on a shared machine moves by the second).
-    def alternate(n: int) -> list[float]:
-        path = f"/jobs/{job_ids[n]}"
-        return [_timed(lambda c=(clients[n], key_clients[n])[i % 2]: c.request("GET", path)) for i in range(2 * per_client)]
-
-    paired = phase(alternate)
+    alternating = [[(f"/jobs/{job_id}", (session, key)[i % 2]) for i in range(warmup + 2 * per_client)]
+                   for session, key, job_id in zip(sessions, keys, job_ids, strict=True)]
+    paired, jobs_rps = closed_loop(base_url, alternating, warmup, processes)
+    credits, credits_rps = closed_loop(base_url, [[("/credits", session)] * (warmup + per_client) for session in sessions],
+                                       warmup, processes)
     results = {
         "GET /jobs/{id}": [t for ts in paired for t in ts[0::2]],
         "GET /jobs/{id} with an API key": [t for ts in paired for t in ts[1::2]],
-        "GET /credits": [t for ts in phase(lambda n: [_timed(lambda: clients[n].request("GET", "/credits"))
-                                                       for _ in range(per_client)]) for t in ts],
+        "GET /credits": [t for ts in credits for t in ts],
     }
-    seconds = {"GET /jobs/{id}": elapsed[0], "GET /jobs/{id} with an API key": elapsed[0], "GET /credits": elapsed[1]}
-    return results, {name: len(results[name]) / seconds[name] for name in results}
+    return results, {"GET /jobs/{id}": jobs_rps / 2, "GET /jobs/{id} with an API key": jobs_rps / 2, "GET /credits": credits_rps}
 
 
 def report_reads(admin: CineWeaveClient) -> dict[str, int]:
@@ -150,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50, help="requests per client per endpoint")
     parser.add_argument("--jobs", type=int, default=30)
+    parser.add_argument("--load-processes", type=int, default=2, help="processes the concurrent clients are spread over")
     parser.add_argument("--api-key-cache-s", help="API_KEY_CACHE_S for this run (the revocation bound; default 1)")
     args = parser.parse_args(argv)
 
@@ -164,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         clients = [CineWeaveClient(config.base_url, issuer.token_source(u, azp=config.base_url)) for u in users]
         for user in users:
             admin.grant(user, args.jobs + 1)
-        key_clients = [CineWeaveClient(config.base_url, c.json("POST", "/keys", json={"name": "bench"})["key"]) for c in clients]
+        keys = [c.json("POST", "/keys", json={"name": "bench"})["key"] for c in clients]
         job_ids = [c.create_job("a job to read", 5)["jobId"] for c in clients]
         for c, job_id in zip(clients, job_ids):
             c.wait(job_id, lambda j: j["status"] in TERMINAL, timeout_s=60, interval_s=0.05)
@@ -172,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
         clients[0].json("POST", "/webhooks/endpoints", json={"url": receiver.url, "events": ["job.succeeded"]})
         overheads = pipeline_overheads(config, clients[0], args.jobs)
         benchmarked = [j["jobId"] for j in clients[0].jobs(limit=args.jobs)["jobs"]]
-        latencies, rates = api_latency(clients, key_clients, job_ids, args.requests)
+        # Session tokens for the whole run (the phases take seconds; a token lives a minute).
+        sessions = [issuer.mint(user, azp=config.base_url) for user in users]
+        latencies, rates = api_latency(config.base_url, sessions, keys, job_ids, args.requests, args.load_processes)
         results = {**latencies, **overheads, **webhook_latency(clients[0], receiver, benchmarked)}
         receiver.close()
         jobs_stored, reads = len(clients) + args.jobs, report_reads(admin)
@@ -181,7 +216,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\nCineWeave local-stack benchmark — {platform.node()}, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}; {args.clients} concurrent clients x {args.requests} requests; {args.jobs} jobs")
-    print(f"load average at the end (the machine may be shared): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"gateway: gunicorn, {os.cpu_count()} workers x {GATEWAY_THREADS} threads; load: {args.load_processes} processes; "
+          f"load average at the end (the machine may be shared): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| what                                     |     n |  p50 ms |  p99 ms |  max ms |   req/s |")
     print("|------------------------------------------|-------|---------|---------|---------|---------|")
     for name, values in results.items():

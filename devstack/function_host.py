@@ -27,6 +27,7 @@ from devstack.web_static import is_app_path, web_app
 from functions.http.routes import ROUTES
 from schemas.topics import TOPICS
 
+GATEWAY_THREADS = 16  # per worker process; a streamed answer (server-sent events) holds one while it streams
 SOURCE = str(Path(__file__).resolve().parent.parent / "functions" / "main.py")
 
 
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gateway worker processes (default: one per core)")
-    parser.add_argument("--threads", type=int, default=16, help="threads per gateway worker")
+    parser.add_argument("--threads", type=int, default=GATEWAY_THREADS, help="threads per gateway worker")
     args = parser.parse_args(argv)
     if args.mode == "gateway":
         serve_gateway(args.host, args.port, args.workers, args.threads)
