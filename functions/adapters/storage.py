@@ -1,8 +1,10 @@
 """R2 (S3 API) access for the functions: input images in, presigned video URLs out, expiry deletes."""
 
 import contextlib
+import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import boto3
 from botocore.config import Config
@@ -13,6 +15,16 @@ from schemas.r2 import REGION, client_config
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
+LINK_REUSE = timedelta(minutes=5)
+MAX_CACHED_LINKS = 10_000
+
+
+@dataclass(frozen=True)
+class SignedLink:
+    url: str
+    expires_at: datetime
+
+
 class StorageUnavailable(Exception):
     """Transient: R2 could not be reached or did not answer in time."""
 
@@ -20,6 +32,8 @@ class StorageUnavailable(Exception):
 class R2Storage:
     def __init__(self, endpoint_url: str, access_key_id: str, secret_access_key: str, bucket: str, client=None):
         self.bucket = bucket
+        self._links: dict[str, SignedLink] = {}
+        self._lock = threading.Lock()
         # Short timeouts: a function (the clock tick above all) must not hang on a slow R2.
         self._s3 = client or boto3.client(
             "s3",
@@ -34,19 +48,35 @@ class R2Storage:
         with _reachable():
             self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
-    def presigned_get(self, key: str, expires_in: timedelta) -> str | None:
-        """A time-limited download link, or None when the object is gone (R2's lifecycle may delete a
-        video before our own expiry does: check, then sign)."""
-        return self.sign_get(key, expires_in) if self.exists(key) else None
+    def presigned_get(self, key: str, until: datetime, now: datetime) -> SignedLink | None:
+        """A download link valid until no later than ``until``, or None when the object is gone (R2's
+        lifecycle may delete a video before our own expiry does: check, then sign)."""
+        return self.sign_get(key, until, now) if self.exists(key) else None
 
-    def sign_get(self, key: str, expires_in: timedelta) -> str:
-        """A time-limited download link, signed locally without a look in the bucket. The file is
-        served as an attachment, so a cross-origin Download link saves it; a <video> element ignores
-        the disposition and plays it."""
-        seconds = max(1, int(expires_in.total_seconds()))
+    def sign_get(self, key: str, until: datetime, now: datetime) -> SignedLink:
+        """A download link valid until no later than ``until``, signed locally without a look in the
+        bucket. The file is served as an attachment, so a cross-origin Download link saves it; a
+        <video> element ignores the disposition and plays it.
+
+        A link this instance signed for the key is handed out again while it expires within
+        ``LINK_REUSE`` before ``until`` (never after it): a link is a capability to GET one object
+        until its own expiry, which the answer states, so giving its owner the same one again grants
+        nothing a fresh one would not, and a polling page keeps one URL for its video and images
+        (the browser does not fetch them again) while the poll signs nothing."""
+        with self._lock:
+            cached = self._links.get(key)
+        if cached and until - LINK_REUSE <= cached.expires_at <= until:
+            return cached
+        seconds = max(1, int((until - now).total_seconds()))
         filename = f"cineweave-{key.rsplit('/', 1)[-1]}"
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{filename}"'}
-        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+        link = SignedLink(self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds),
+                          now + timedelta(seconds=seconds))
+        with self._lock:
+            if len(self._links) >= MAX_CACHED_LINKS:  # bounded: at worst, links are signed afresh
+                self._links.clear()
+            self._links[key] = link
+        return link
 
     def delete(self, key: str) -> None:
         """Idempotent: deleting a missing object succeeds."""

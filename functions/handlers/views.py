@@ -18,16 +18,16 @@ def job_view(
     (``presigner``); ``children`` are the jobs made from this one (remixes, extensions)."""
     presign = presigner(storage, job, now) if storage else None
     video = poster_url = preview_url = None
-    lifetime = min(MAX_URL_LIFETIME, job.expires_at - now) if job.expires_at else None  # never outlives the video
-    url = None
-    if job.status is JobStatus.DONE and job.output and lifetime and lifetime > timedelta(0) and presign:
-        url = presign(job.output.r2_key, lifetime)
-    if url and job.output and lifetime:
-        poster_url = presign(job.output.poster_key, lifetime) if job.output.poster_key else None
-        preview_url = presign(job.output.preview_key, lifetime) if job.output.preview_key else None
+    until = min(now + MAX_URL_LIFETIME, job.expires_at) if job.expires_at else None  # never outlives the video
+    link = None
+    if job.status is JobStatus.DONE and job.output and until and until > now and presign:
+        link = presign(job.output.r2_key, until, now)
+    if link and job.output and until:
+        poster_url = _url(presign(job.output.poster_key, until, now)) if job.output.poster_key else None
+        preview_url = _url(presign(job.output.preview_key, until, now)) if job.output.preview_key else None
         video = VideoView(
-            url=url,
-            url_expires_at=now + lifetime,
+            url=link.url,
+            url_expires_at=link.expires_at,
             width=job.output.width,
             height=job.output.height,
             fps=job.output.fps,
@@ -64,9 +64,13 @@ def job_view(
     )
 
 
+def _url(link) -> str | None:
+    return link.url if link else None
+
+
 def presigner(storage, job: JobDoc, now: datetime):
-    """``presign(key, lifetime) -> url | None`` for this job's objects (None: the object is gone, so
-    no link is offered). Our own expiry marks a job expired before it deletes its objects, so a done
+    """``presign(key, until, now) -> SignedLink | None`` for this job's objects (None: the object is
+    gone, so no link is offered). Our own expiry marks a job expired before it deletes its objects, so a done
     job's objects can be gone only by R2's lifecycle rule, which deletes an object no sooner than
     ``LIFECYCLE_MAX_AGE_S`` after its upload, and every object of a job is uploaded after the job was
     created. Until then the links are signed without a look in the bucket (a poll costs no HEAD);

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from functions.adapters.runpod import RunPodJobNotFound
+from functions.adapters.storage import SignedLink
 from functions.bootstrap import Deps
 from functions.settings import Settings
 from functions.store.memory import MemoryStore
@@ -26,11 +27,11 @@ class FakeStorage:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.objects[key] = body
 
-    def presigned_get(self, key: str, expires_in: timedelta) -> str | None:
-        return self.sign_get(key, expires_in) if self.exists(key) else None  # as R2Storage: check, then sign
+    def presigned_get(self, key: str, until: datetime, now: datetime) -> SignedLink | None:
+        return self.sign_get(key, until, now) if self.exists(key) else None  # as R2Storage: check, then sign
 
-    def sign_get(self, key: str, expires_in: timedelta) -> str:
-        return f"https://r2.example/{key}?expires={int(expires_in.total_seconds())}"
+    def sign_get(self, key: str, until: datetime, now: datetime) -> SignedLink:
+        return SignedLink(f"https://r2.example/{key}?expires={int((until - now).total_seconds())}", until)
 
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)

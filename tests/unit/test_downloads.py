@@ -6,8 +6,9 @@ uploaded after the job was created: its links are signed without a HEAD until an
 day is out; from then on each object is looked for first, and a job whose video is gone reads as
 expired."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from functions.adapters.storage import R2Storage
 from functions.core import jobs
 from functions.core.paths import job_path
 from functions.handlers import jobs_api
@@ -71,3 +72,34 @@ def test_a_video_deleted_early_by_the_lifecycle_is_not_offered_and_the_job_reads
     assert kept.video is not None and kept.status is JobStatus.DONE
     assert gone.video is None and gone.status is JobStatus.EXPIRED
     assert deps.store.get(job_path("job_gone"))["status"] == "expired"
+
+
+class _Signer:
+    """Stands in for boto3's S3 client where R2Storage signs: counts what it signs."""
+
+    def __init__(self) -> None:
+        self.signed = 0
+
+    def generate_presigned_url(self, operation, Params, ExpiresIn):  # noqa: N803 - boto3's names
+        self.signed += 1
+        return f"https://r2.example/{Params['Key']}?n={self.signed}&expires={ExpiresIn}"
+
+
+def test_a_link_is_reused_while_it_expires_within_five_minutes_of_what_is_asked_and_never_after_it():
+    signer = _Signer()
+    storage = R2Storage("http://127.0.0.1:9", "id", "secret", "bucket", client=signer)
+    t0 = datetime(2026, 12, 2, 12, tzinfo=UTC)
+    first = storage.sign_get("videos/a.mp4", t0 + timedelta(hours=1), t0)
+    assert (first.expires_at, signer.signed) == (t0 + timedelta(hours=1), 1)
+
+    later = t0 + timedelta(minutes=4)
+    assert storage.sign_get("videos/a.mp4", later + timedelta(hours=1), later) == first  # the same URL, its own expiry
+    assert storage.sign_get("videos/b.mp4", later + timedelta(hours=1), later) != first  # per object
+
+    past_reuse = t0 + timedelta(minutes=6)
+    fresh = storage.sign_get("videos/a.mp4", past_reuse + timedelta(hours=1), past_reuse)
+    assert fresh != first and fresh.expires_at == past_reuse + timedelta(hours=1)
+
+    sooner = t0 + timedelta(minutes=30)  # the video expires sooner than the cached link would: never outlive it
+    short = storage.sign_get("videos/a.mp4", sooner, past_reuse)
+    assert short.expires_at <= sooner and short != fresh
