@@ -70,8 +70,9 @@ def _url(link) -> str | None:
 
 def presigner(storage, job: JobDoc, now: datetime):
     """``presign(key, until, now) -> SignedLink | None`` for this job's objects (None: the object is
-    gone, so no link is offered). Our own expiry marks a job expired before it deletes its objects, so a done
-    job's objects can be gone only by R2's lifecycle rule, which deletes an object no sooner than
+    gone, so no link is offered). Our own expiry deletes a job's objects only once the job is past its
+    ``expiresAt``, when no link is offered anyway, so before then they can be gone only by R2's
+    lifecycle rule, which deletes an object no sooner than
     ``LIFECYCLE_MAX_AGE_S`` after its upload, and every object of a job is uploaded after the job was
     created. Until then the links are signed without a look in the bucket (a poll costs no HEAD);
     from an hour before (room for the clocks to differ) each object is looked for first."""
