@@ -86,7 +86,10 @@ def serve_gateway(host: str, port: int, workers: int, threads: int) -> None:
                 # No request-line cap of its own: an over-long query reaches the function, which answers
                 # with the API's JSON error (as Cloud Run lets it), not the server's HTML page.
                 "limit_request_line": 0,
-                "graceful_timeout": 5, "keepalive": 5, "accesslog": None, "loglevel": "warning",
+                "graceful_timeout": 5, "keepalive": 5,
+                # A listening socket per worker (SO_REUSEPORT): the kernel spreads connections across
+                # the workers, where one shared socket lets the first worker to wake take most of them.
+                "reuse_port": True, "accesslog": None, "loglevel": "warning",
             }.items():
                 self.cfg.set(key, value)
 

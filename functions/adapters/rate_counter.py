@@ -60,6 +60,16 @@ class MemoryRateCounter:
             return {counter_id: self.counts[counter_id] for counter_id in increments}
 
 
+def in_background(commit: Callable[[], None]) -> None:
+    """Runs a commit on a thread of its own: no request waits for it."""
+    threading.Thread(target=commit, name="rate-limit-share", daemon=True).start()
+
+
+def inline(commit: Callable[[], None]) -> None:
+    """Runs a commit in the request that started it (tests: every answer follows its commit)."""
+    commit()
+
+
 @dataclass
 class _Tally:
     expires_at: datetime
@@ -75,13 +85,16 @@ class BatchedCounter:
     """Counts in memory and shares with the other instances at most every ``interval_s``.
 
     ``add`` answers at once, without I/O, the last shared total plus what this instance counted
-    since. The request that finds the last commit ``interval_s`` old (and none in flight) commits
-    every pending count of every counter in one ``add`` of the counter it wraps, inline. Exact
-    within an instance; other instances' counts arrive within an interval.
+    since. The request that finds the last commit ``interval_s`` old (and none in flight) starts a
+    commit of every pending count of every counter in one ``add`` of the counter it wraps, on a
+    thread of its own (``run``), so no request waits on Firestore for its limit. Exact within an
+    instance; other instances' counts arrive within an interval (and the commit's round trip).
     """
 
-    def __init__(self, counter, interval_s: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, counter, interval_s: float, clock: Callable[[], float] = time.time,
+                 run: Callable[[Callable[[], None]], None] = in_background) -> None:
         self._counter = counter
+        self._run = run
         self._interval_s = interval_s
         self._clock = clock
         # In the order first counted, which is the order they expire when every counter has the
@@ -103,6 +116,11 @@ class BatchedCounter:
             sending = {key: (self._tallies[key].pending, self._tallies[key].expires_at)
                        for key in self._unsent if key in self._tallies}
             self._unsent = set()
+        self._run(lambda: self._commit(sending))
+        with self._lock:
+            return {counter_id: tally.total for counter_id, tally in mine.items()}
+
+    def _commit(self, sending: Increments) -> None:
         totals: dict[str, int] = {}
         try:
             totals = self._counter.add(sending)
@@ -121,8 +139,6 @@ class BatchedCounter:
                     tally.pending -= sending[key][0]  # what arrived during the commit stays pending
                     tally.shared = total
                 self._committing = False
-                answer = {counter_id: tally.total for counter_id, tally in mine.items()}
-        return answer
 
     def _count(self, counter_id: str, n: int, expires_at: datetime) -> _Tally:
         tally = self._tallies.setdefault(counter_id, _Tally(expires_at))

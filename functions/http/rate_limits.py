@@ -13,8 +13,8 @@ Counters live in Firestore, shared by every instance. The per-minute and per-hou
 (``create``, ``write``, ``payment``) commit on every request, so they are exact across instances.
 The per-second rules (``read``, ``anonymous``, ``callback``) count in memory, exact within an
 instance, and share their counts in one batched commit at most every
-``RATE_LIMIT_SHARE_INTERVAL_S`` (``BatchedCounter``): a read then costs one Firestore round trip,
-its own, not two. That is safe because a per-second limit protects cost, not a balance: across
+``RATE_LIMIT_SHARE_INTERVAL_S`` (``BatchedCounter``), made on a thread of its own: a read then
+costs one Firestore round trip, its own, not two, and never waits for the limit's. That is safe because a per-second limit protects cost, not a balance: across
 instances the overshoot is bounded by instances x one interval's worth of requests (and each
 instance alone never lets more than the limit through).
 
@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 import flask
 
 from functions.adapters.clerk import Principal
-from functions.adapters.rate_counter import BatchedCounter
+from functions.adapters.rate_counter import BatchedCounter, in_background
 from functions.core.rate_limits import Quota, Rule, counter_id, tightest, window_of
 from functions.http.errors import ApiError
 from functions.http.routes import Route
@@ -64,9 +64,9 @@ def rules_from(settings: Settings) -> dict[str, Rule]:
 
 class RateLimiter:
     def __init__(self, counter, rules: dict[str, Rule], trusted_proxies: int = 0, share_interval_s: float = 0.1,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, share=in_background) -> None:
         self._counter = counter
-        self._per_second = BatchedCounter(counter, share_interval_s, clock)
+        self._per_second = BatchedCounter(counter, share_interval_s, clock, share)
         self._rules = rules
         self._trusted_proxies = trusted_proxies
         self._clock = clock

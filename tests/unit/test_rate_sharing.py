@@ -1,4 +1,7 @@
-"""Per-second rules count in memory and share across instances in one commit per interval."""
+"""Per-second rules count in memory and share across instances in one commit per interval.
+
+Most tests run each commit inline (``inline``), so that every answer follows its commit; the last
+ones check that by default no request waits for one."""
 
 import logging
 import threading
@@ -8,11 +11,12 @@ import pytest
 from pydantic import ValidationError
 
 from functions.adapters.clerk import Principal
-from functions.adapters.rate_counter import BatchedCounter, MemoryRateCounter
+from functions.adapters.rate_counter import BatchedCounter, MemoryRateCounter, inline
 from functions.core.rate_limits import Rule
 from functions.http.rate_limits import RateLimited, RateLimiter
 from functions.http.routes import route_for
 from functions.settings import Settings
+from tests.helpers import wait_until
 
 START = 1_764_612_000.0  # the start of a second's window
 INTERVAL = 0.125  # a binary fraction, so START + INTERVAL - START is INTERVAL exactly
@@ -45,7 +49,7 @@ def one(counter: BatchedCounter, key: str = "c", expires_at: datetime = LATER) -
 
 def test_within_an_interval_many_hits_make_one_commit_and_the_next_takes_them_all():
     clock, counter = Clock(), Recording()
-    batched = BatchedCounter(counter, INTERVAL, clock)
+    batched = BatchedCounter(counter, INTERVAL, clock, inline)
     assert [one(batched) for _ in range(10)] == list(range(1, 11))  # exact within the instance
     assert counter.calls == [{"c": (1, LATER)}]  # the first found no commit yet; the rest waited
     clock.now += INTERVAL
@@ -55,7 +59,7 @@ def test_within_an_interval_many_hits_make_one_commit_and_the_next_takes_them_al
 
 def test_one_commit_carries_every_counter_and_drops_those_expired():
     clock, counter = Clock(), Recording()
-    batched = BatchedCounter(counter, INTERVAL, clock)
+    batched = BatchedCounter(counter, INTERVAL, clock, inline)
     soon = datetime.fromtimestamp(START + 0.5, UTC)  # an earlier window's counter, counted first
     one(batched, "gone", soon)
     one(batched, "gone", soon)
@@ -80,7 +84,7 @@ def read(limiter: RateLimiter, user: str = "u1") -> int:
 
 def instances(shared: MemoryRateCounter, clock: Clock, limit: int) -> tuple[RateLimiter, RateLimiter]:
     rules = {"read": Rule("read", limit, 1)}
-    a, b = (RateLimiter(shared, rules, share_interval_s=INTERVAL, clock=clock) for _ in range(2))
+    a, b = (RateLimiter(shared, rules, share_interval_s=INTERVAL, clock=clock, share=inline) for _ in range(2))
     return a, b
 
 
@@ -113,7 +117,7 @@ def test_across_two_instances_a_limit_is_passed_by_at_most_one_intervals_pending
 
 def test_past_the_limit_an_instance_answers_from_memory_without_counting():
     clock, counter = Clock(), Recording()
-    limiter = RateLimiter(counter, {"read": Rule("read", 2, 1)}, share_interval_s=INTERVAL, clock=clock)
+    limiter = RateLimiter(counter, {"read": Rule("read", 2, 1)}, share_interval_s=INTERVAL, clock=clock, share=inline)
     assert [read(limiter) for _ in range(4)] == [1, 2, -3, -3]  # the fourth is refused from memory
     clock.now += INTERVAL
     read(limiter, "u2")
@@ -130,7 +134,7 @@ def test_a_failed_commit_serves_the_request_and_its_counts_go_with_the_next(capl
             return super().add(increments)
 
     clock, counter = Clock(), Flaky()
-    limiter = RateLimiter(counter, {"read": Rule("read", 5, 1)}, share_interval_s=INTERVAL, clock=clock)
+    limiter = RateLimiter(counter, {"read": Rule("read", 5, 1)}, share_interval_s=INTERVAL, clock=clock, share=inline)
     with caplog.at_level(logging.WARNING):
         assert [read(limiter) for _ in range(3)] == [1, 2, 3]  # served, and still counted here
     assert "firestore is down" in caplog.text
@@ -155,7 +159,7 @@ def test_a_commit_in_flight_loses_no_count_of_the_hits_that_arrive_meanwhile():
             return super().add(increments)
 
     clock, counter = Clock(), Held()
-    batched = BatchedCounter(counter, INTERVAL, clock)
+    batched = BatchedCounter(counter, INTERVAL, clock, inline)
     first: list[int] = []
     committing = threading.Thread(target=lambda: first.append(one(batched)))
     committing.start()
@@ -188,3 +192,25 @@ def test_the_share_interval_is_between_none_and_a_second(interval_s):
     assert Settings().rate_limit_share_interval_s == 0.1
     with pytest.raises(ValidationError, match="rate_limit_share_interval_s"):
         Settings(rate_limit_share_interval_s=interval_s)
+
+
+def test_by_default_the_request_that_starts_a_commit_does_not_wait_for_it():
+    class Held(MemoryRateCounter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered, self.release = threading.Event(), threading.Event()
+
+        def add(self, increments):
+            self.entered.set()
+            assert self.release.wait(timeout=10)
+            return super().add(increments)
+
+    clock, counter = Clock(), Held()
+    batched = BatchedCounter(counter, INTERVAL, clock)
+    assert [one(batched) for _ in range(3)] == [1, 2, 3]  # answered while the first commit is held
+    assert counter.entered.wait(timeout=10) and counter.counts == {}
+    counter.release.set()
+    wait_until(lambda: counter.counts == {"c": 1}, timeout_s=10, interval_s=0.01, what="the commit to land")
+    clock.now += INTERVAL
+    assert one(batched) == 4
+    wait_until(lambda: counter.counts == {"c": 4}, timeout_s=10, interval_s=0.01, what="the next commit to land")
