@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
@@ -54,7 +55,9 @@ class KeySet:
 
     def token(self, kid: str, **claims) -> str:
         now = int(time.time())
-        payload = {"iss": ISSUER, "sub": "user_1", "azp": AZP, "iat": now, "nbf": now, "exp": now + 60, **claims}
+        # A jti of its own, as Clerk's tokens have: two tokens minted in one second still differ.
+        payload = {"iss": ISSUER, "sub": "user_1", "azp": AZP, "iat": now, "nbf": now, "exp": now + 60,
+                   "jti": uuid.uuid4().hex, **claims}
         payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(payload, self.keys[kid], algorithm="RS256", headers={"kid": kid})
 
@@ -86,6 +89,22 @@ def test_a_v2_token_as_clerk_mints_it_is_accepted_with_or_without_azp(keyset):
     assert verifier.verify(keyset.v2(o=org)).user_id == "user_1"
     assert verifier.verify(keyset.v2(azp=None)).user_id == "user_1"  # minted outside a browser
     assert not verifier.verify(keyset.v2(o=org)).is_admin  # an organisation role is not ours
+
+
+def test_a_verified_token_is_accepted_from_memory_until_it_expires_and_then_verified_again(keyset):
+    now = [time.time()]
+    keys = ClerkKeys(keyset.url, min_refresh_interval_s=0.0)
+    verifier = ClerkVerifier(ISSUER, (AZP,), keys, leeway_s=5, clock=lambda: now[0])
+    looked_up = []
+    real_key = keys.key
+    keys.key = lambda kid: looked_up.append(kid) or real_key(kid)
+    token = keyset.token("k1", exp=int(now[0]) + 60)
+    assert [verifier.verify(token).user_id for _ in range(3)] == ["user_1"] * 3
+    assert looked_up == ["k1"]  # verified once; the others answered from memory
+    assert verifier.verify(keyset.token("k1", sub="user_2")).user_id == "user_2"  # per token
+    now[0] += 66  # past exp and the leeway: memory no longer vouches for it
+    verifier.verify(token)
+    assert looked_up == ["k1", "k1", "k1"]
 
 
 def test_admin_comes_from_the_role_claim_or_the_allow_list(keyset):
