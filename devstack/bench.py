@@ -1,6 +1,6 @@
 """Latency of the API and of the pipeline's own overhead, on a fresh local stack (test worker).
 
-    python -m devstack.bench [--clients 20] [--requests 50] [--jobs 30] [--load-processes 2] [--api-key-cache-s 1]
+    python -m devstack.bench [--clients 20] [--requests 200] [--jobs 30] [--load-processes 2] [--api-key-cache-s 1]
 
 Prints p50/p99 and requests per second of GET /jobs/{id} (with a session token, and with an API
 key) and GET /credits at N concurrent clients (closed loop, keep-alive connections, spread over
@@ -180,7 +180,7 @@ def webhook_latency(client: CineWeaveClient, receiver: WebhookReceiver, job_ids:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.bench")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=50, help="requests per client per endpoint")
+    parser.add_argument("--requests", type=int, default=200, help="requests per client per endpoint")
     parser.add_argument("--jobs", type=int, default=30)
     parser.add_argument("--load-processes", type=int, default=2, help="processes the concurrent clients are spread over")
     parser.add_argument("--api-key-cache-s", help="API_KEY_CACHE_S for this run (the revocation bound; default 1)")
