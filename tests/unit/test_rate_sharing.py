@@ -43,6 +43,20 @@ class Recording(MemoryRateCounter):
         return super().add(increments)
 
 
+class Held(MemoryRateCounter):
+    """Its first add waits until the test lets it finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def add(self, increments):
+        if not self.entered.is_set():
+            self.entered.set()
+            assert self.release.wait(timeout=10)
+        return super().add(increments)
+
+
 def one(counter: BatchedCounter, key: str = "c", expires_at: datetime = LATER) -> int:
     return counter.add({key: (1, expires_at)})[key]
 
@@ -145,19 +159,6 @@ def test_a_failed_commit_serves_the_request_and_its_counts_go_with_the_next(capl
 
 
 def test_a_commit_in_flight_loses_no_count_of_the_hits_that_arrive_meanwhile():
-    class Held(MemoryRateCounter):
-        """Its first add waits until the test lets it finish."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.entered, self.release = threading.Event(), threading.Event()
-
-        def add(self, increments):
-            if not self.entered.is_set():
-                self.entered.set()
-                assert self.release.wait(timeout=10)
-            return super().add(increments)
-
     clock, counter = Clock(), Held()
     batched = BatchedCounter(counter, INTERVAL, clock, inline)
     first: list[int] = []
@@ -195,16 +196,6 @@ def test_the_share_interval_is_between_none_and_a_second(interval_s):
 
 
 def test_by_default_the_request_that_starts_a_commit_does_not_wait_for_it():
-    class Held(MemoryRateCounter):
-        def __init__(self) -> None:
-            super().__init__()
-            self.entered, self.release = threading.Event(), threading.Event()
-
-        def add(self, increments):
-            self.entered.set()
-            assert self.release.wait(timeout=10)
-            return super().add(increments)
-
     clock, counter = Clock(), Held()
     batched = BatchedCounter(counter, INTERVAL, clock)
     assert [one(batched) for _ in range(3)] == [1, 2, 3]  # answered while the first commit is held
