@@ -61,42 +61,41 @@ export function Metrics({ report }: { report: MetricsReport }) {
           </table>
         </div>
       </section>
-      <div class="chart-grid">
-        <section class="card">
-          <h2 class="h3">Markup per plan</h2>
-          <div class="table-wrap">
-            <table class="table" data-testid="plans-table">
-              <thead><tr><th>Plan</th><th class="num">Credits</th><th class="num">Revenue</th><th class="num">GPU cost</th><th class="num">Markup</th><th class="num">Target</th><th class="num">Margin</th></tr></thead>
-              <tbody>
-                {report.plans.map((p) => (
-                  <tr key={p.planId} class={p.ok === false ? "off" : ""}>
-                    <td>{p.name}</td><td class="num">{p.credits}</td><td class="num">{usd(p.revenueUsd)}</td><td class="num">{usd(p.costUsd)}</td>
-                    <td class="num">{pct(p.markup)}</td><td class="num">{p.targetMarkup !== undefined ? pct(p.targetMarkup) : "–"}</td><td class="num">{pct(p.margin)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
-        <section class="card">
-          <h2 class="h3">GPU time and cost</h2>
-          <div class="table-wrap">
-            <table class="table" data-testid="gpu-table">
-              <thead><tr><th>GPU</th><th class="num">Clips</th><th class="num">Run p50</th><th class="num">GPU s</th><th class="num">Cost</th><th class="num">Per clip</th></tr></thead>
-              <tbody>
-                {report.byGpu.map((g) => (
-                  <tr key={g.gpuType}><td>{g.gpuType}</td><td class="num">{g.clips}</td><td class="num">{secs(g.runP50S)}</td><td class="num">{g.gpuSeconds.toFixed(0)}</td>
-                    <td class="num">{usd(g.costUsd)}</td><td class="num">{g.costPerClipUsd !== undefined ? usd(g.costPerClipUsd) : "–"}</td></tr>
-                ))}
-                {report.byDuration.map((d) => (
-                  <tr key={`d${d.durationSec}`} class="sub"><td>{d.durationSec} s clips</td><td class="num">{d.clips}</td><td class="num" /><td class="num">{d.gpuSecondsPerClip?.toFixed(1) ?? "–"} / clip</td>
-                    <td class="num" /><td class="num">{d.costPerClipUsd !== undefined ? usd(d.costPerClipUsd) : "–"}</td></tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </section>
-      </div>
+      {/* Full width, as the table above: seven and six columns do not fit half a desktop row. */}
+      <section class="card">
+        <h2 class="h3">Markup per plan</h2>
+        <div class="table-wrap">
+          <table class="table" data-testid="plans-table">
+            <thead><tr><th>Plan</th><th class="num">Credits</th><th class="num">Revenue</th><th class="num">GPU cost</th><th class="num">Markup</th><th class="num">Target</th><th class="num">Margin</th></tr></thead>
+            <tbody>
+              {report.plans.map((p) => (
+                <tr key={p.planId} class={p.ok === false ? "off" : ""}>
+                  <td>{p.name}</td><td class="num">{p.credits}</td><td class="num">{usd(p.revenueUsd)}</td><td class="num">{usd(p.costUsd)}</td>
+                  <td class="num">{pct(p.markup)}</td><td class="num">{p.targetMarkup !== undefined ? pct(p.targetMarkup) : "–"}</td><td class="num">{pct(p.margin)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+      <section class="card">
+        <h2 class="h3">GPU time and cost</h2>
+        <div class="table-wrap">
+          <table class="table" data-testid="gpu-table">
+            <thead><tr><th>GPU</th><th class="num">Clips</th><th class="num">Run p50</th><th class="num">GPU s</th><th class="num">Cost</th><th class="num">Per clip</th></tr></thead>
+            <tbody>
+              {report.byGpu.map((g) => (
+                <tr key={g.gpuType}><td>{g.gpuType}</td><td class="num">{g.clips}</td><td class="num">{secs(g.runP50S)}</td><td class="num">{g.gpuSeconds.toFixed(0)}</td>
+                  <td class="num">{usd(g.costUsd)}</td><td class="num">{g.costPerClipUsd !== undefined ? usd(g.costPerClipUsd) : "–"}</td></tr>
+              ))}
+              {report.byDuration.map((d) => (
+                <tr key={`d${d.durationSec}`} class="sub"><td>{d.durationSec} s clips</td><td class="num">{d.clips}</td><td class="num" /><td class="num">{d.gpuSecondsPerClip?.toFixed(1) ?? "–"} / clip</td>
+                  <td class="num" /><td class="num">{d.costPerClipUsd !== undefined ? usd(d.costPerClipUsd) : "–"}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
       <section class="card">
         <h2 class="h3">Failures, refunds, queues</h2>
         <ul class="facts" data-testid="failure-codes">
