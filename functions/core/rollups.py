@@ -16,7 +16,6 @@ from schemas.rollups import ColdStarts, CostTally, JobRollup, PlanTally, TimeTal
 
 SHARDS = 8  # ~8 sustained writes a second per day: 690,000 ended jobs a day before a shard queues
 NO_PLAN = "none"
-DEFAULT_QUALITY = "standard"
 _ENDED = {JobStatus.DONE: "done", JobStatus.FAILED: "failed", JobStatus.CANCELED: "canceled",
           JobStatus.REJECTED: "rejected"}
 
@@ -28,12 +27,6 @@ def day_of(moment: datetime) -> str:
 
 def shard_path(job_id: str, ended_at: datetime) -> str:
     return job_rollup_path(day_of(ended_at), zlib.crc32(job_id.encode()) % SHARDS)
-
-
-def quality_of(job: JobDoc) -> str:
-    """The job's quality profile; jobs from before profiles existed ran the standard one."""
-    quality = getattr(job, "quality", None)
-    return str(getattr(quality, "value", quality) or DEFAULT_QUALITY)
 
 
 def times_key(duration_sec: int, quality: str) -> str:
@@ -83,7 +76,7 @@ def add_job(current: JobRollup | dict | None, job: JobDoc, ended_at: datetime, p
         "credits": held.credits + (job.credits if done else 0), "cost_usd": round(held.cost_usd + cost, 6)})}
     if done:
         update["credits_done"] = rollup.credits_done + job.credits
-        key = times_key(job.duration_sec, quality_of(job))
+        key = times_key(job.duration_sec, job.quality.value)  # standard for jobs from before profiles (JobDoc's default)
         tally = rollup.times.get(key) or TimeTally()
         total = total_seconds(job)
         update["times"] = {**rollup.times, key: tally.model_copy(update={
