@@ -205,8 +205,9 @@ def main(argv: list[str] | None = None) -> None:
         clients[0].json("POST", "/webhooks/endpoints", json={"url": receiver.url, "events": ["job.succeeded"]})
         overheads = pipeline_overheads(config, clients[0], args.jobs)
         benchmarked = [j["jobId"] for j in clients[0].jobs(limit=args.jobs)["jobs"]]
-        # Session tokens for the whole run (the phases take seconds; a token lives a minute).
-        sessions = [issuer.mint(user, azp=config.base_url) for user in users]
+        # Session tokens for the whole run: ten minutes, not Clerk's one, so that a slow machine's
+        # phases (tens of seconds each) never outlive them.
+        sessions = [issuer.mint(user, azp=config.base_url, lifetime_s=600) for user in users]
         latencies, rates = api_latency(config.base_url, sessions, keys, job_ids, args.requests, args.load_processes)
         results = {**latencies, **overheads, **webhook_latency(clients[0], receiver, benchmarked)}
         receiver.close()

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ACTIVE_SESSION = "active"
 MAX_VERIFIED_TOKENS = 10_000
+TOKEN_MEMORY_S = 60.0  # the longest a verified token is accepted from memory
 
 
 class InvalidToken(Exception):
@@ -95,10 +96,11 @@ class ClerkVerifier:
         """The token's caller, or ``InvalidToken``.
 
         A token verified once is accepted again from memory until it expires (its ``exp`` plus the
-        leeway, as verifying it again would): whether a token is good is a function of the token,
-        the keys and the time, and a session token lives a minute. It never outlives a key either:
-        the key set itself is cached for longer (``CLERK_JWKS_LIFESPAN_S``). The check it saves is
-        the signature and the claims, a quarter of a read's CPU."""
+        leeway, as verifying it again would), for at most ``TOKEN_MEMORY_S``: whether a token is
+        good is a function of the token, the keys and the time, and a Clerk session token lives a
+        minute. Held no longer than a minute, a token never outlives a withdrawn key by more than
+        the key set's own cache does (``CLERK_JWKS_LIFESPAN_S``, 300 s). The check it saves is the
+        signature and the claims, about an eighth of a read's CPU."""
         now = self._clock()
         with self._lock:
             cached = self._verified.get(token)
@@ -108,7 +110,7 @@ class ClerkVerifier:
         with self._lock:
             if len(self._verified) >= MAX_VERIFIED_TOKENS:  # bounded: at worst, tokens are verified again
                 self._verified.clear()
-            self._verified[token] = (exp + self._leeway_s, principal)
+            self._verified[token] = (min(exp + self._leeway_s, now + TOKEN_MEMORY_S), principal)
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, float]:

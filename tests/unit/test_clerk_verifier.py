@@ -105,6 +105,11 @@ def test_a_verified_token_is_accepted_from_memory_until_it_expires_and_then_veri
     now[0] += 66  # past exp and the leeway: memory no longer vouches for it
     verifier.verify(token)
     assert looked_up == ["k1", "k1", "k1"]
+    long_lived = keyset.token("k1", exp=int(now[0]) + 3600)
+    verifier.verify(long_lived)
+    now[0] += 61  # a token that lives an hour is still remembered for a minute at most
+    verifier.verify(long_lived)
+    assert looked_up == ["k1", "k1", "k1", "k1", "k1"]
 
 
 def test_admin_comes_from_the_role_claim_or_the_allow_list(keyset):
