@@ -2,10 +2,12 @@
 
 A document fetched is one read (a missing one too); a query reads what it returns (at least
 one); an aggregation reads one per 1,000 index entries it scans (at least one). Admin reports
-print the figure, so what a page costs is measured on every call, not estimated.
+print the figure, so what a page costs is measured on every call, not estimated. A report may ask
+side by side from several threads, so the tally is taken under a lock.
 """
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,10 +21,12 @@ class ReadMeter:
         self._store = store
         self.reads = 0
         self.round_trips = 0
+        self._lock = threading.Lock()
 
     def _count(self, reads: int) -> None:
-        self.reads += max(1, reads)
-        self.round_trips += 1
+        with self._lock:  # `+=` is a read and a write: two threads could each add to the same old total
+            self.reads += max(1, reads)
+            self.round_trips += 1
 
     def get(self, path: str) -> dict[str, Any] | None:
         self._count(1)
