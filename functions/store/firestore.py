@@ -5,6 +5,7 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1 import _helpers
 
 from functions.store.port import Aggregate, Conflict, Delete, Put, Query
 from functions.store.retry import OptimisticStore
@@ -18,8 +19,18 @@ class FirestoreStore(OptimisticStore):
         self._db = client
 
     def get(self, path: str) -> dict[str, Any] | None:
-        snapshot = self._db.document(path).get()
-        return snapshot.to_dict() if snapshot.exists else None
+        # One unary GetDocument, decoded once. The client's own DocumentReference.get asks through a
+        # BatchGetDocuments stream (a polling thread per call) and deep-copies the decoded document
+        # twice (into the snapshot, out of to_dict): 1.7 CPU-ms a read, where this is 0.8. The client
+        # offers the unary call only through its members, so they are used here, on the pinned
+        # version, and an integration test holds this read equal to the public one for every value type.
+        db = self._db
+        try:
+            document = db._firestore_api.get_document(request={"name": db.document(path)._document_path},
+                                                      metadata=db._rpc_metadata)
+        except gexc.NotFound:
+            return None
+        return _helpers.decode_dict(document.fields, db)
 
     def query(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
         return [(snap.reference.path, snap.to_dict()) for snap in self._query(query).stream()]
