@@ -4,7 +4,8 @@
 
 Prints p50/p99 and requests per second of GET /jobs/{id} (with a session token, and with an API
 key) and GET /credits at N concurrent clients (closed loop, keep-alive connections, spread over
-load processes; each client's first 4 requests warm its connection and are not counted), the documents each admin report read beside the
+load processes; one warm-up round of both phases first, not counted, and each client's first 4
+requests of a phase warm its connection and are not counted), the documents each admin report read beside the
 number of jobs in the store, and from server-side
 timestamps (job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run
 received, webhook received -> job done, and job done -> its job.succeeded webhook at a receiver on
@@ -101,15 +102,20 @@ def closed_loop(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, 
 
 def api_latency(base_url: str, sessions: list[str], keys: list[str], job_ids: list[str], per_client: int,
                 processes: int) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Latencies under ``len(sessions)`` concurrent clients, and each endpoint's requests per second."""
+    """Latencies under ``len(sessions)`` concurrent clients, and each endpoint's requests per second,
+    after a warm-up round of both phases that is answered and not counted: the Firestore emulator is
+    a JVM that compiles its hot paths during its first thousands of reads (a cold one spends three
+    times the CPU on a read), and production Firestore is never cold."""
     warmup = 4
     # Each client alternates its session token and its API key request by request, so both see the
     # same machine at the same moment (other load on a shared machine moves by the second).
     alternating = [[(f"/jobs/{job_id}", (session, key)[i % 2]) for i in range(warmup + 2 * per_client)]
                    for session, key, job_id in zip(sessions, keys, job_ids, strict=True)]
+    credit_reads = [[("/credits", session)] * (warmup + per_client) for session in sessions]
+    for plans in (alternating, credit_reads):
+        closed_loop(base_url, plans, warmup, processes)
     paired, jobs_rps = closed_loop(base_url, alternating, warmup, processes)
-    credits, credits_rps = closed_loop(base_url, [[("/credits", session)] * (warmup + per_client) for session in sessions],
-                                       warmup, processes)
+    credits, credits_rps = closed_loop(base_url, credit_reads, warmup, processes)
     results = {
         "GET /jobs/{id}": [t for ts in paired for t in ts[0::2]],
         "GET /jobs/{id} with an API key": [t for ts in paired for t in ts[1::2]],
