@@ -1,23 +1,24 @@
 """Latency of the API and of the pipeline's own overhead, on a fresh local stack (test worker).
 
-    python -m devstack.bench [--clients 20] [--requests 200] [--jobs 30] [--load-processes 2] [--api-key-cache-s 1]
+    python -m devstack.bench [--clients 20] [--requests 200] [--rounds 3] [--warm-rounds 2] [--jobs 30]
+                             [--load-processes 2] [--api-key-cache-s 1]
 
 Prints p50/p99 and requests per second of GET /jobs/{id} (with a session token, and with an API
 key) and GET /credits at N concurrent clients (closed loop, keep-alive connections, spread over
-load processes; one warm-up round of both phases first, not counted, and each client's first 4
-requests of a phase warm its connection and are not counted), the documents each admin report read beside the
-number of jobs in the store, and from server-side
-timestamps (job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run
-received, webhook received -> job done, and job done -> its job.succeeded webhook at a receiver on
-loopback (the receiver's clock, the same machine's).
+load processes; warm-up rounds first, not counted; then measured rounds on new connections, pooled;
+each client's first 4 requests of a round warm its connection and are not counted), the documents
+each admin report read beside the number of jobs in the store, and from server-side timestamps
+(job history, the RunPod stand-in's logs): create -> reserved, create -> RunPod /run received,
+webhook received -> job done, and job done -> its job.succeeded webhook at a receiver on loopback
+(the receiver's clock, the same machine's).
 """
 
 import argparse
-import http.client
 import json
 import multiprocessing
 import os
 import platform
+import socket
 import statistics
 import tempfile
 import threading
@@ -56,21 +57,49 @@ def row(name: str, values_s: list[float], rps: float | None = None) -> str:
 
 def _client_loop(base_url: str, plan: list[tuple[str, str]], warmup: int) -> list[float]:
     """One client: its GETs (path, bearer credential) in order over one keep-alive connection, each
-    sent when the last is answered; the latency of each after the first ``warmup``."""
+    sent when the last is answered; the latency of each after the first ``warmup``.
+
+    The requests are encoded before the clock starts and each answer is read by its Content-Length
+    off a plain socket: http.client parses every header through the email package, about 0.3
+    CPU-ms an answer, a tenth of what the server spends, on the same two cores."""
     address = urlsplit(base_url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    encoded = [(path, f"GET {path} HTTP/1.1\r\nHost: {address.netloc}\r\nAuthorization: Bearer {credential}\r\n\r\n".encode())
+               for path, credential in plan]
     latencies = []
-    for n, (path, credential) in enumerate(plan):
-        started = time.perf_counter()
-        connection.request("GET", path, headers={"Authorization": f"Bearer {credential}"})
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise AssertionError(f"GET {path}: {response.status} {body[:300]!r}")
-        if n >= warmup:
-            latencies.append(time.perf_counter() - started)
-    connection.close()
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = b""
+        for n, (path, request) in enumerate(encoded):
+            started = time.perf_counter()
+            connection.sendall(request)
+            status, body, pending = _read_answer(connection, pending)
+            if status != 200:
+                raise AssertionError(f"GET {path}: {status} {body[:300]!r}")
+            if n >= warmup:
+                latencies.append(time.perf_counter() - started)
     return latencies
+
+
+def _read_answer(connection: socket.socket, pending: bytes) -> tuple[int, bytes, bytes]:
+    """One HTTP/1.1 answer with a Content-Length (every JSON answer of the API has one): its status,
+    its body, and whatever arrived after it."""
+    while b"\r\n\r\n" not in pending:
+        pending += _received(connection)
+    head, _, pending = pending.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in lines[1:] if line[:15].lower() == b"content-length:"), None)
+    if length is None:
+        raise AssertionError(f"an answer without a Content-Length: {head[:300]!r}")
+    while len(pending) < length:
+        pending += _received(connection)
+    return int(lines[0].split()[1]), pending[:length], pending[length:]
+
+
+def _received(connection: socket.socket) -> bytes:
+    chunk = connection.recv(65536)
+    if not chunk:
+        raise AssertionError("the gateway closed a keep-alive connection mid-answer")
+    return chunk
 
 
 def _load_process(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, start_at: float) -> tuple[list[list[float]], float, float]:
@@ -86,7 +115,7 @@ def closed_loop(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, 
     """Every client at once (closed loop: each sends its next request when the last is answered),
     spread over ``processes`` load processes with plain keep-alive connections, so that what is
     measured is the server, not the load generator's own interpreter lock. Each client's latencies,
-    and the requests per second of the whole phase (measured requests over its wall time)."""
+    and the wall time of the whole phase."""
     groups = [list(range(len(plans)))[i::processes] for i in range(processes)]
     start_at = time.time() + 2  # time for the load processes to start
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -96,32 +125,45 @@ def closed_loop(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, 
     for group, (group_runs, _, _) in zip(groups, answers, strict=True):
         for n, latencies in zip(group, group_runs, strict=True):
             runs[n] = latencies
-    wall = max(end for _, _, end in answers) - min(started for _, started, _ in answers)
-    return runs, sum(len(r) for r in runs) / wall
+    return runs, max(end for _, _, end in answers) - min(started for _, started, _ in answers)
 
 
 def api_latency(base_url: str, sessions: list[str], keys: list[str], job_ids: list[str], per_client: int,
-                processes: int) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Latencies under ``len(sessions)`` concurrent clients, and each endpoint's requests per second,
-    after a warm-up round of both phases that is answered and not counted: the Firestore emulator is
-    a JVM that compiles its hot paths during its first thousands of reads (a cold one spends three
-    times the CPU on a read), and production Firestore is never cold."""
+                processes: int, rounds: int, warm_rounds: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Latencies under ``len(sessions)`` concurrent clients, and each endpoint's requests per second.
+
+    ``warm_rounds`` of both phases come first, answered and not counted: the Firestore emulator is a
+    JVM that compiles its hot paths over its first ~20,000 reads (cold, it spends three times the
+    CPU on a read), and production Firestore is never cold. Then each phase runs ``rounds`` times,
+    taking turns, each round on new connections, and its figures pool them all: the kernel spreads
+    a round's connections over the gateway's workers at random (SO_REUSEPORT) and keep-alive holds
+    each to its worker, so one round measures one split (14/6 answers about a fifth fewer requests
+    a second than 10/10), where Cloud Run's front end spreads requests, not connections."""
     warmup = 4
     # Each client alternates its session token and its API key request by request, so both see the
     # same machine at the same moment (other load on a shared machine moves by the second).
     alternating = [[(f"/jobs/{job_id}", (session, key)[i % 2]) for i in range(warmup + 2 * per_client)]
                    for session, key, job_id in zip(sessions, keys, job_ids, strict=True)]
     credit_reads = [[("/credits", session)] * (warmup + per_client) for session in sessions]
-    for plans in (alternating, credit_reads):
-        closed_loop(base_url, plans, warmup, processes)
-    paired, jobs_rps = closed_loop(base_url, alternating, warmup, processes)
-    credits, credits_rps = closed_loop(base_url, credit_reads, warmup, processes)
-    results = {
-        "GET /jobs/{id}": [t for ts in paired for t in ts[0::2]],
-        "GET /jobs/{id} with an API key": [t for ts in paired for t in ts[1::2]],
-        "GET /credits": [t for ts in credits for t in ts],
-    }
-    return results, {"GET /jobs/{id}": jobs_rps / 2, "GET /jobs/{id} with an API key": jobs_rps / 2, "GET /credits": credits_rps}
+    phases = {"jobs": alternating, "credits": credit_reads}
+    for _ in range(warm_rounds):
+        for plans in phases.values():
+            closed_loop(base_url, plans, warmup, processes)
+    measured: dict[str, list[tuple[list[list[float]], float]]] = {name: [] for name in phases}
+    for _ in range(rounds):
+        for name, plans in phases.items():
+            measured[name].append(closed_loop(base_url, plans, warmup, processes))
+
+    def pooled(name: str, every: slice = slice(None)) -> list[float]:
+        return [t for runs, _ in measured[name] for client in runs for t in client[every]]
+
+    def per_second(name: str) -> float:  # every measured request over the wall time of the rounds
+        return sum(sum(len(c) for c in runs) for runs, _ in measured[name]) / sum(wall for _, wall in measured[name])
+
+    results = {"GET /jobs/{id}": pooled("jobs", slice(0, None, 2)), "GET /jobs/{id} with an API key": pooled("jobs", slice(1, None, 2)),
+               "GET /credits": pooled("credits")}
+    jobs_rps = per_second("jobs")
+    return results, {"GET /jobs/{id}": jobs_rps / 2, "GET /jobs/{id} with an API key": jobs_rps / 2, "GET /credits": per_second("credits")}
 
 
 def report_reads(admin: CineWeaveClient) -> dict[str, int]:
@@ -186,7 +228,9 @@ def webhook_latency(client: CineWeaveClient, receiver: WebhookReceiver, job_ids:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m devstack.bench")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=200, help="requests per client per endpoint")
+    parser.add_argument("--requests", type=int, default=200, help="requests per client per endpoint in a round")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds of each read phase, each on new connections")
+    parser.add_argument("--warm-rounds", type=int, default=2, help="rounds of both read phases first, not counted")
     parser.add_argument("--jobs", type=int, default=30)
     parser.add_argument("--load-processes", type=int, default=2, help="processes the concurrent clients are spread over")
     parser.add_argument("--api-key-cache-s", help="API_KEY_CACHE_S for this run (the revocation bound; default 1)")
@@ -214,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         # Session tokens for the whole run: ten minutes, not Clerk's one, so that a slow machine's
         # phases (tens of seconds each) never outlive them.
         sessions = [issuer.mint(user, azp=config.base_url, lifetime_s=600) for user in users]
-        latencies, rates = api_latency(config.base_url, sessions, keys, job_ids, args.requests, args.load_processes)
+        latencies, rates = api_latency(config.base_url, sessions, keys, job_ids, args.requests, args.load_processes,
+                                       args.rounds, args.warm_rounds)
         results = {**latencies, **overheads, **webhook_latency(clients[0], receiver, benchmarked)}
         receiver.close()
         jobs_stored, reads = len(clients) + args.jobs, report_reads(admin)
@@ -222,7 +267,8 @@ def main(argv: list[str] | None = None) -> None:
         stack.down(config)
 
     print(f"\nCineWeave local-stack benchmark — {platform.node()}, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}; {args.clients} concurrent clients x {args.requests} requests; {args.jobs} jobs")
+          f"Python {platform.python_version()}; {args.clients} concurrent clients x {args.requests} requests x {args.rounds} rounds "
+          f"(after {args.warm_rounds} warm-up rounds); {args.jobs} jobs")
     print(f"gateway: gunicorn, {os.cpu_count()} workers x {GATEWAY_THREADS} threads; load: {args.load_processes} processes; "
           f"load average at the end (the machine may be shared): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| what                                     |     n |  p50 ms |  p99 ms |  max ms |   req/s |")
