@@ -49,8 +49,8 @@ resource "google_firestore_field" "rate_limits_ttl" {
 #   reannounce_stalled:          jobs where status == pending|reserved and updatedAt <= t order by updatedAt
 #   get_account, topup:          payments where userId == u order by createdAt desc
 #   admin daily_stats:           sum(amountMinor) of payments where state == settled and updatedAt in a day
-#   admin metrics (retention):   count of users where activeWeeks contains w and firstJobAt in a week
-#   (job_rollups by day and users by firstJobAt alone are single-field ranges: automatic)
+#   admin metrics (retention):   count of users where activeWeeks contains w and createdAt (signup) in a week
+#   (job_rollups by day and users by createdAt alone are single-field ranges: automatic)
 # reconcile_running and reannounce_stalled share one index: `in` uses the (status, updatedAt) index too.
 resource "google_firestore_index" "jobs_by_user" {
   database   = google_firestore_database.main.name
@@ -250,7 +250,7 @@ resource "google_firestore_index" "payments_by_state_update" {
   }
 }
 
-resource "google_firestore_index" "users_by_active_week_first_job" {
+resource "google_firestore_index" "users_by_active_week_signup" {
   database   = google_firestore_database.main.name
   collection = "users"
 
@@ -259,7 +259,7 @@ resource "google_firestore_index" "users_by_active_week_first_job" {
     array_config = "CONTAINS"
   }
   fields {
-    field_path = "firstJobAt"
+    field_path = "createdAt"
     order      = "ASCENDING"
   }
 }

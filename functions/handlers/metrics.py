@@ -2,7 +2,8 @@
 
 What it reads is bounded by the window, never by the number of jobs: the window's rollup shards
 (days x ``rollups.SHARDS`` small documents, written by settlement), and server-side counts
-(Firestore aggregation queries, one read per 1,000 index entries) of users per retention cohort,
+(Firestore aggregation queries, one read per 1,000 index entries) of users per retention cohort
+(the users who signed up in a week: their user record was created by their first request),
 of dead-lettered messages and of the operator queue (payment issues, skipped tick records). ``documentsRead`` reports the cost.
 """
 
@@ -64,7 +65,7 @@ def open_payment_issues(store: ReadMeter) -> int:
 
 def _cohort_answers(store: ReadMeter, questions: list) -> list:
     def count(question: metrics.CohortCount) -> int:
-        where = [("firstJobAt", ">=", question.start), ("firstJobAt", "<", question.end)]
+        where = [("createdAt", ">=", question.start), ("createdAt", "<", question.end)]  # the signup week
         if question.week is not None:
             where.append(("activeWeeks", "array_contains", question.week))
         return store.aggregate(Query(USERS, where=where)).count

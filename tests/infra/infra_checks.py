@@ -38,7 +38,7 @@ REQUIRED_INDEXES = {
     ("jobs", (("status", "ASCENDING"), ("expiresAt", "ASCENDING"))): "expiry.expire_videos",
     ("jobs", (("status", "ASCENDING"), ("updatedAt", "ASCENDING"))): "expiry.reconcile_running / reannounce_stalled",
     ("payments", (("state", "ASCENDING"), ("updatedAt", "ASCENDING"))): "admin.daily_stats (settled sums per day)",
-    ("users", (("activeWeeks", "CONTAINS"), ("firstJobAt", "ASCENDING"))): "metrics.admin_metrics (retention cohorts)",
+    ("users", (("activeWeeks", "CONTAINS"), ("createdAt", "ASCENDING"))): "metrics.admin_metrics (retention cohorts)",
 }
 TTL_FIELDS = {("idempotency", "expiresAt"), ("truelayer_events", "expiresAt"),  # records of processed requests and events
               ("rateLimits", "expiresAt"),  # rate-limit counters

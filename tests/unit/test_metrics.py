@@ -94,6 +94,26 @@ def test_a_cohort_where_one_of_four_users_returned_in_week_two_shows_25_percent(
     assert target(body, "week2_retention")["value"] == 0.2 and target(body, "week2_retention")["ok"] is True
 
 
+def test_a_cohort_is_the_week_users_signed_up_in_whenever_their_first_job_came(deps):
+    from functions.core.jobs import put
+    from functions.core.paths import user_path
+    from schemas.documents import UserDoc
+
+    def sign_up(user_id: str, at: datetime) -> None:
+        deps.store.decide([user_path(user_id)], lambda docs: Decision([put(user_path(user_id), UserDoc(user_id=user_id, created_at=at))]))
+
+    sign_up("user_browsing", MONDAY)  # signed up, never made a video: in the cohort, never retained
+    sign_up("user_slow", MONDAY + timedelta(days=6))  # first job the next week, back 8 days after it
+    create(deps, "job_slow_first", "user_slow", MONDAY + timedelta(days=8))
+    create(deps, "job_slow_back", "user_slow", MONDAY + timedelta(days=16))
+    create(deps, "job_quick", "user_quick", MONDAY + timedelta(days=1))  # signed up by their first job
+
+    _, body = metrics(deps)
+    first, second = (next(c for c in body["retention"] if c["weekStart"] == day) for day in ("2026-10-05", "2026-10-12"))
+    assert first["users"] == 3 and second["users"] == 0
+    assert {w["week"]: (w["retained"], w["rate"]) for w in first["weeks"]}[2] == (1, 0.3333)  # rates are rounded to 4 places
+
+
 def test_a_job_run_on_an_l40s_is_costed_at_the_l40s_price(deps):
     job = create(deps, "job_l40s", "user_a", MONDAY)
     deps.storage.put(f"videos/{job.job_id}.mp4", b"mp4", "video/mp4")

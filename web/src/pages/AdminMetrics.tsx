@@ -42,7 +42,7 @@ export function Metrics({ report }: { report: MetricsReport }) {
         </section>
       </div>
       <section class="card">
-        <h2 class="h3">Retention by cohort (week of the first job)</h2>
+        <h2 class="h3">Retention by cohort (signup week)</h2>
         <Cohorts cohorts={report.retention} />
       </section>
       <section class="card">
@@ -184,7 +184,7 @@ function Cohorts({ cohorts }: { cohorts: RetentionCohort[] }) {
           ))}
         </tbody>
       </table>
-      <p class="muted small">Retained in week N: created a job 7(N−1)–7N days after their first. A cell is filled once that week has ended for the whole cohort.</p>
+      <p class="muted small">Retained in week N: created a job 7(N−1)–7N days after their first. Cohort: the week a user signed up. A cell is filled once that week has ended for everyone who made a first video in their signup week.</p>
     </div>
   );
 }
