@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +34,7 @@ from urllib.parse import urlsplit
 import requests
 
 from cli.api import TERMINAL, CineWeaveClient
+from devstack import processes as stack_processes
 from devstack import stack
 from devstack.clerk_dev import DevIssuer
 from devstack.config import StackConfig, free_base_port
@@ -102,35 +104,65 @@ def _received(connection: socket.socket) -> bytes:
     return chunk
 
 
-def _load_process(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, start_at: float) -> tuple[list[list[float]], float, float]:
-    """Some of the clients, a thread each, started together at ``start_at``; their latencies and when they ran."""
+def _load_process(base_url: str, plans: list[list[tuple[str, str]]], warmup: int,
+                  start_at: float) -> tuple[list[list[float]], float, float, float]:
+    """Some of the clients, a thread each, started together at ``start_at``: their latencies, when
+    they ran, and the CPU seconds this process spent running them (its imports not counted)."""
     time.sleep(max(0.0, start_at - time.time()))  # every load process begins at the same moment
-    started = time.time()
+    started, cpu_before = time.time(), time.process_time()
     with ThreadPoolExecutor(len(plans)) as pool:
         runs = list(pool.map(lambda plan: _client_loop(base_url, plan, warmup), plans))
-    return runs, started, time.time()
+    return runs, started, time.time(), time.process_time() - cpu_before
 
 
-def closed_loop(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, processes: int) -> tuple[list[list[float]], float]:
+@dataclass(frozen=True)
+class Phase:
+    runs: list[list[float]]  # each client's latencies, in seconds
+    wall_s: float
+    load_cpu_s: float  # what the load processes spent sending and reading
+
+    @property
+    def requests(self) -> int:
+        return sum(len(client) for client in self.runs)
+
+
+def closed_loop(base_url: str, plans: list[list[tuple[str, str]]], warmup: int, processes: int) -> Phase:
     """Every client at once (closed loop: each sends its next request when the last is answered),
     spread over ``processes`` load processes with plain keep-alive connections, so that what is
-    measured is the server, not the load generator's own interpreter lock. Each client's latencies,
-    and the wall time of the whole phase."""
+    measured is the server, not the load generator's own interpreter lock."""
     groups = [list(range(len(plans)))[i::processes] for i in range(processes)]
     start_at = time.time() + 2  # time for the load processes to start
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_load_process, base_url, [plans[n] for n in group], warmup, start_at) for group in groups]
         answers = [future.result() for future in futures]
     runs: list[list[float]] = [[] for _ in plans]
-    for group, (group_runs, _, _) in zip(groups, answers, strict=True):
+    for group, (group_runs, *_) in zip(groups, answers, strict=True):
         for n, latencies in zip(group, group_runs, strict=True):
             runs[n] = latencies
-    return runs, max(end for _, _, end in answers) - min(started for _, started, _ in answers)
+    return Phase(runs, max(end for _, _, end, _ in answers) - min(started for _, started, _, _ in answers),
+                 sum(cpu for *_, cpu in answers))
+
+
+def group_cpu_s(leaders: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each process group of the stack, by its service
+    name (a service's leader started a session: the emulator's JVM, the gateway's workers are in it)."""
+    by_group = dict.fromkeys(leaders.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while the folder was read
+            continue
+        group = int(fields[2])  # fields after the name: state, ppid, pgrp, ...
+        if group in by_group:
+            by_group[group] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return {name: by_group[pid] for name, pid in leaders.items()}
 
 
 def api_latency(base_url: str, sessions: list[str], keys: list[str], job_ids: list[str], per_client: int,
-                processes: int, rounds: int, warm_rounds: int) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Latencies under ``len(sessions)`` concurrent clients, and each endpoint's requests per second.
+                processes: int, rounds: int, warm_rounds: int, leaders: dict[str, int]
+                ) -> tuple[dict[str, list[float]], dict[str, float], dict[str, dict[str, float]]]:
+    """Latencies under ``len(sessions)`` concurrent clients, each endpoint's requests per second, and
+    the CPU milliseconds a request cost each of the stack's processes (and the load processes).
 
     ``warm_rounds`` of both phases come first, answered and not counted: the Firestore emulator is a
     JVM that compiles its hot paths over its first ~20,000 reads (cold, it spends three times the
@@ -149,21 +181,34 @@ def api_latency(base_url: str, sessions: list[str], keys: list[str], job_ids: li
     for _ in range(warm_rounds):
         for plans in phases.values():
             closed_loop(base_url, plans, warmup, processes)
-    measured: dict[str, list[tuple[list[list[float]], float]]] = {name: [] for name in phases}
+    measured: dict[str, list[Phase]] = {name: [] for name in phases}
+    cpu_s: dict[str, dict[str, float]] = {name: dict.fromkeys(leaders, 0.0) for name in phases}
     for _ in range(rounds):
         for name, plans in phases.items():
+            before = group_cpu_s(leaders)
             measured[name].append(closed_loop(base_url, plans, warmup, processes))
+            after = group_cpu_s(leaders)
+            for service in leaders:
+                cpu_s[name][service] += after[service] - before[service]
 
     def pooled(name: str, every: slice = slice(None)) -> list[float]:
-        return [t for runs, _ in measured[name] for client in runs for t in client[every]]
+        return [t for phase in measured[name] for client in phase.runs for t in client[every]]
+
+    def requests(name: str) -> int:
+        return sum(phase.requests for phase in measured[name])
 
     def per_second(name: str) -> float:  # every measured request over the wall time of the rounds
-        return sum(sum(len(c) for c in runs) for runs, _ in measured[name]) / sum(wall for _, wall in measured[name])
+        return requests(name) / sum(phase.wall_s for phase in measured[name])
+
+    def cpu_ms(name: str) -> dict[str, float]:  # a request's share of each process's CPU, 0.05 ms and up
+        spent = {**cpu_s[name], "load generator": sum(phase.load_cpu_s for phase in measured[name])}
+        return {service: ms for service, seconds in spent.items() if (ms := 1000 * seconds / requests(name)) >= 0.05}
 
     results = {"GET /jobs/{id}": pooled("jobs", slice(0, None, 2)), "GET /jobs/{id} with an API key": pooled("jobs", slice(1, None, 2)),
                "GET /credits": pooled("credits")}
     jobs_rps = per_second("jobs")
-    return results, {"GET /jobs/{id}": jobs_rps / 2, "GET /jobs/{id} with an API key": jobs_rps / 2, "GET /credits": per_second("credits")}
+    rates = {"GET /jobs/{id}": jobs_rps / 2, "GET /jobs/{id} with an API key": jobs_rps / 2, "GET /credits": per_second("credits")}
+    return results, rates, {"GET /jobs/{id} (session and key)": cpu_ms("jobs"), "GET /credits": cpu_ms("credits")}
 
 
 def report_reads(admin: CineWeaveClient) -> dict[str, int]:
@@ -258,8 +303,8 @@ def main(argv: list[str] | None = None) -> None:
         # Session tokens for the whole run: ten minutes, not Clerk's one, so that a slow machine's
         # phases (tens of seconds each) never outlive them.
         sessions = [issuer.mint(user, azp=config.base_url, lifetime_s=600) for user in users]
-        latencies, rates = api_latency(config.base_url, sessions, keys, job_ids, args.requests, args.load_processes,
-                                       args.rounds, args.warm_rounds)
+        latencies, rates, cpu_ms = api_latency(config.base_url, sessions, keys, job_ids, args.requests, args.load_processes,
+                                               args.rounds, args.warm_rounds, stack_processes.running(config.state_dir))
         results = {**latencies, **overheads, **webhook_latency(clients[0], receiver, benchmarked)}
         receiver.close()
         jobs_stored, reads = len(clients) + args.jobs, report_reads(admin)
@@ -279,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
     p50s = [percentile(results[name], 50) for name in ("GET /jobs/{id}", "GET /jobs/{id} with an API key")]
     print(f"\nmean GET /jobs/{{id}}: {session:.1f} ms with a session token, {key:.1f} ms with an API key "
           f"(p50 {100 * (p50s[1] / p50s[0] - 1):+.1f} %; the target is within +10 %)")
+    for endpoint, costs in cpu_ms.items():
+        print(f"CPU-ms a request, {endpoint}: " + ", ".join(f"{service} {ms:.2f}" for service, ms in sorted(costs.items(), key=lambda kv: -kv[1]))
+              + f"; all told {sum(costs.values()):.2f}")
     for path, count in reads.items():
         print(f"GET {path}: {count} documents read, with {jobs_stored} jobs in the store")
 
