@@ -27,7 +27,7 @@ def test_metrics_count_what_the_pipeline_settled_and_only_admins_read_them(make_
     five = next(g for g in after["generation"] if g["durationSec"] == 5 and g["quality"] == "standard")
     assert five["totalP50S"] > 0 and five["targetP50S"] == 60
     assert {t["key"] for t in after["targets"]} >= {"generation_p50_5s", "success_rate", "week2_retention", "dead_letters"}
-    # The user's first job opened a cohort this week: it counts them (server-side counts, no user read).
+    # The user signed up this week: their cohort counts them (server-side counts, no user read).
     assert sum(c["users"] for c in after["retention"]) == sum(c["users"] for c in before["retention"]) + 1
     assert 0 < after["documentsRead"] <= 2 * 8 + 60
 
