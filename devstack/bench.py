@@ -147,6 +147,7 @@ def group_cpu_s(leaders: dict[str, int]) -> dict[str, float]:
     """CPU seconds (user + system) used so far by each process group of the stack, by its service
     name (a service's leader started a session: the emulator's JVM, the gateway's workers are in it)."""
     by_group = dict.fromkeys(leaders.values(), 0.0)
+    tick_s = 1 / os.sysconf("SC_CLK_TCK")
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -154,7 +155,7 @@ def group_cpu_s(leaders: dict[str, int]) -> dict[str, float]:
             continue
         group = int(fields[2])  # fields after the name: state, ppid, pgrp, ...
         if group in by_group:
-            by_group[group] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+            by_group[group] += (int(fields[11]) + int(fields[12])) * tick_s  # utime, stime
     return {name: by_group[pid] for name, pid in leaders.items()}
 
 
@@ -194,15 +195,15 @@ def api_latency(base_url: str, sessions: list[str], keys: list[str], job_ids: li
     def pooled(name: str, every: slice = slice(None)) -> list[float]:
         return [t for phase in measured[name] for client in phase.runs for t in client[every]]
 
-    def requests(name: str) -> int:
+    def answered(name: str) -> int:
         return sum(phase.requests for phase in measured[name])
 
     def per_second(name: str) -> float:  # every measured request over the wall time of the rounds
-        return requests(name) / sum(phase.wall_s for phase in measured[name])
+        return answered(name) / sum(phase.wall_s for phase in measured[name])
 
     def cpu_ms(name: str) -> dict[str, float]:  # a request's share of each process's CPU, 0.05 ms and up
         spent = {**cpu_s[name], "load generator": sum(phase.load_cpu_s for phase in measured[name])}
-        return {service: ms for service, seconds in spent.items() if (ms := 1000 * seconds / requests(name)) >= 0.05}
+        return {service: ms for service, seconds in spent.items() if (ms := 1000 * seconds / answered(name)) >= 0.05}
 
     results = {"GET /jobs/{id}": pooled("jobs", slice(0, None, 2)), "GET /jobs/{id} with an API key": pooled("jobs", slice(1, None, 2)),
                "GET /credits": pooled("credits")}

@@ -215,8 +215,9 @@ class CohortCount:
 
 
 def cohort_questions(end_day: date, now: datetime) -> list[tuple[date, list[CohortCount]]]:
-    """For each cohort week (newest first): its size, then each week 2.. that has ended for all of
-    its users (the last of them started on the cohort's last day)."""
+    """For each cohort (signup) week, newest first: its size, then each week 2.. that has ended for
+    every user whose first job fell in the cohort's week (the last of them started on its last day;
+    a user whose first job came later is counted once their own week has passed)."""
     newest = week_start(end_day)
     out = []
     for n in range(RETENTION_COHORTS):

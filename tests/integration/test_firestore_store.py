@@ -64,13 +64,13 @@ def test_aggregations_count_and_sum_on_the_server_with_array_contains(store):
 
 
 def test_a_read_gives_what_the_client_library_gives_for_every_value_type(store, counter_path):
-    """``get`` decodes a unary GetDocument itself (the library's own read is a stream and two deep
-    copies); it must answer exactly what ``DocumentReference.get().to_dict()`` answers."""
+    """``get`` asks a unary GetDocument and decodes it once (the library's own read is a stream and
+    two deep copies); it must answer exactly what ``DocumentReference.get().to_dict()`` answers."""
     from datetime import UTC, datetime
 
     from google.cloud.firestore_v1 import GeoPoint
 
-    every = {"null": None, "yes": True, "int": -(2**62), "float": 0.1, "nan_free": 1e308, "text": "é✓ \u0000",
+    every = {"null": None, "yes": True, "int": -(2**62), "float": 0.1, "huge": 1e308, "text": "é✓ \u0000",
              "bytes": b"\x00\xff", "at": datetime(2026, 12, 6, 23, 1, 2, 345678, tzinfo=UTC), "where": GeoPoint(51.5, -0.12),
              "list": [1, "a", None, {"deep": [True, {"deeper": 2.5}]}], "empty_list": [], "empty_map": {},
              "map": {"nested": {"at": datetime(2026, 1, 1, tzinfo=UTC), "n": 3}}}
